@@ -1,0 +1,108 @@
+"""Admin: users (create, edit role and scope, deactivate, reset password) and their audit log."""
+
+import pandas as pd
+import streamlit as st
+
+from db import read_session, write_session
+from models.enums import Role
+from services import auth
+from services.audit import user_audit
+from services.errors import ServiceError
+from services.reference import kabupaten_options
+from ui.data import show_service_error
+from ui.i18n import t
+from ui.session import context, current_actor
+
+ctx = context()
+actor = current_actor()
+st.title(t("admin.title"))
+st.header(t("admin.users"))
+
+with read_session(ctx.engine) as session:
+    users = auth.list_users(session)
+    regencies = kabupaten_options(session)
+roles = [r.value for r in Role]
+scope_options = [None, *regencies]
+
+
+def scope_label(code: str | None) -> str:
+    return t("admin.scope_none") if code is None else f"{regencies[code]} ({code})"
+
+
+st.dataframe(pd.DataFrame([{
+    t("admin.col_username"): u.username, t("admin.col_name"): u.display_name,
+    t("admin.col_role"): t(f"role.{u.role}"), t("admin.col_scope"): u.kabupaten_code or "—",
+    t("admin.col_active"): u.active,
+    t("admin.col_last_login"): u.last_login_at.strftime("%d-%m-%Y %H:%M") if u.last_login_at
+    else "—"} for u in users]), hide_index=True, width="stretch")
+
+create_tab, edit_tab, audit_tab = st.tabs([t("admin.new_user"), t("admin.edit_user"),
+                                           t("admin.audit")])
+with create_tab, st.form("admin_new_user", clear_on_submit=False):
+    c1, c2 = st.columns(2)
+    username = c1.text_input(t("admin.username") + " *")
+    display_name = c2.text_input(t("admin.display_name") + " *")
+    email = c1.text_input(t("admin.email"))
+    role = c2.selectbox(t("admin.role"), roles, format_func=lambda r: t(f"role.{r}"),
+                        index=roles.index("staff"))
+    scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label)
+    password = c2.text_input(t("admin.password") + " *", type="password",
+                             help=t("account.policy"))
+    if st.form_submit_button(t("admin.create"), type="primary"):
+        try:
+            with write_session(ctx.engine) as session:
+                made = auth.create_user(session, actor=actor, username=username,
+                                        display_name=display_name, role=role, password=password,
+                                        kabupaten_code=scope, email=email)
+        except ServiceError as exc:
+            show_service_error(exc)
+        else:
+            st.success(t("admin.created", username=made.username))
+            st.rerun()
+
+with edit_tab:
+    by_name = {u.username: u for u in users}
+    picked = st.selectbox(t("admin.pick_user"), list(by_name), key="admin_pick_user")
+    target = by_name[picked]
+    with st.form(f"admin_edit_{target.id}_{target.version}"):
+        c1, c2 = st.columns(2)
+        new_name = c1.text_input(t("admin.display_name"), value=target.display_name)
+        new_email = c2.text_input(t("admin.email"), value=target.email or "")
+        new_role = c1.selectbox(t("admin.role"), roles, index=roles.index(target.role),
+                                format_func=lambda r: t(f"role.{r}"))
+        new_scope = c2.selectbox(t("admin.scope"), scope_options,
+                                 index=scope_options.index(target.kabupaten_code),
+                                 format_func=scope_label)
+        new_active = st.checkbox(t("admin.active"), value=target.active)
+        if st.form_submit_button(t("admin.save"), type="primary"):
+            try:
+                with write_session(ctx.engine) as session:
+                    auth.update_user(session, actor=actor, user_id=target.id,
+                                     expected_version=target.version, display_name=new_name,
+                                     role=new_role, kabupaten_code=new_scope, email=new_email,
+                                     active=new_active)
+            except ServiceError as exc:
+                show_service_error(exc)
+            else:
+                st.session_state["_admin_flash"] = t("admin.saved", username=target.username)
+                st.rerun()
+    with st.form(f"admin_reset_{target.id}", clear_on_submit=True):
+        st.markdown(f"**{t('admin.reset_password')}** · `{target.username}`")
+        new_pw = st.text_input(t("admin.new_password"), type="password",
+                               help=t("account.policy"))
+        if st.form_submit_button(t("admin.reset")):
+            try:
+                with write_session(ctx.engine) as session:
+                    auth.reset_password(session, actor=actor, user_id=target.id,
+                                        new_password=new_pw)
+            except ServiceError as exc:
+                show_service_error(exc)
+            else:
+                st.success(t("admin.reset_done", username=target.username))
+    if flash := st.session_state.pop("_admin_flash", None):
+        st.success(flash)
+
+with audit_tab:
+    with read_session(ctx.engine) as session:
+        entries = user_audit(session, limit=200)
+    st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch")

@@ -1,0 +1,50 @@
+"""Ringkasan: headline figures of the programme and the pipeline per regency."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from services import overview
+from ui.data import cached
+from ui.i18n import t
+from ui.session import context
+
+ctx = context()
+today = date.today()
+rows = cached(ctx, overview.funnel_by_kabupaten, as_of=today)
+total = overview.totals(rows)
+
+st.title(t("overview.title"))
+st.caption(t("overview.as_of", date=today.strftime("%d-%m-%Y")))
+
+if total["registered"] == 0:
+    st.info(t("overview.empty"))
+
+of_target = t("overview.of_target", target=total["target_ikm"])
+tiles = [
+    ("overview.registered", total["registered"], of_target),
+    ("overview.trained", total["trained"], of_target),
+    ("overview.in_retail", total["in_retail"], None),
+    ("overview.assessed", total["assessed"], None),
+    ("overview.shortlisted", total["shortlisted"], None),
+    ("overview.exporting", total["exporting"], None),
+]
+for column, (key, value, note) in zip(st.columns(len(tiles)), tiles, strict=True):
+    column.metric(t(key), f"{value:,}".replace(",", "."))
+    if note:
+        column.caption(note)
+
+st.subheader(t("overview.per_kabupaten"))
+table = pd.DataFrame(rows)
+table = pd.concat([table, pd.DataFrame([{"name": t("col.total"), **total}])], ignore_index=True)
+table["trained_pct"] = (100 * table["trained"] / table["target_ikm"].where(table["target_ikm"] > 0))
+columns = {"name": t("col.kabupaten"), "target_ikm": t("col.target"),
+           "registered": t("col.registered"), "trained": t("col.trained"),
+           "trained_pct": t("col.trained_pct"), "upgraded": t("col.upgraded"),
+           "in_retail": t("col.in_retail"), "assessed": t("col.assessed"),
+           "shortlisted": t("col.shortlisted"), "exporting": t("col.exporting")}
+st.dataframe(
+    table[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
+    column_config={t("col.trained_pct"): st.column_config.ProgressColumn(
+        t("col.trained_pct"), min_value=0, max_value=100, format="%.0f%%")})

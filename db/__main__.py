@@ -1,0 +1,133 @@
+"""Command line: python -m db upgrade | seed-demo [--ikm N] | create-user USERNAME --role ROLE
+[--kabupaten CODE] | backup PATH. Errors are one line on stderr with a non-zero exit."""
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from db.engine import get_engine, write_session
+from db.migrate import current_revision, upgrade
+from db.reference_data import load_reference
+from db.settings import database_url
+
+
+def _cmd_upgrade(_args) -> str:
+    engine = get_engine()
+    before = current_revision(engine)
+    upgrade(engine)
+    with write_session(engine) as session:
+        added = load_reference(session)
+    after = current_revision(engine)
+    new_rows = sum(added.values())
+    return (f"database {_safe(database_url())}: revision {before or 'empty'} -> {after}; "
+            f"{new_rows} reference rows added")
+
+
+def _cmd_seed_demo(args) -> str:
+    from db.demo import demo_is_seeded, seed_demo
+    from services.auth import ensure_demo_accounts
+
+    if args.ikm <= 0 or args.ikm % 4:
+        raise ValueError("--ikm must be a positive multiple of 4 (the same number per regency)")
+    engine = get_engine()
+    upgrade(engine)
+    with write_session(engine) as session:
+        load_reference(session)
+        if demo_is_seeded(session) and not args.force:
+            raise RuntimeError("the database already holds IKM; use --force to add demo data")
+        accounts = ensure_demo_accounts(session)
+        counts = seed_demo(session, ikm_per_kabupaten=args.ikm // 4,
+                           progress=None if args.quiet else _progress)
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    return f"demo data added ({accounts} demo accounts): {summary}"
+
+
+def _progress(fraction: float, label: str) -> None:
+    print(f"\r{fraction:5.0%} {label:<40}", end="", file=sys.stderr, flush=True)
+    if fraction >= 1:
+        print(file=sys.stderr)
+
+
+def _cmd_create_user(args) -> str:
+    from services import auth
+    from services.errors import ServiceError, ValidationFailed
+
+    password = os.environ.get("IKM_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise ValueError("set IKM_PASSWORD or run in a terminal to be asked for the password")
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise ValueError("the two passwords differ")
+    engine = get_engine()
+    upgrade(engine)
+    with write_session(engine) as session:
+        load_reference(session)
+    try:
+        with write_session(engine) as session:
+            user = auth.create_user(session, actor=None, username=args.username,
+                                    display_name=args.name or args.username, role=args.role,
+                                    password=password, kabupaten_code=args.kabupaten,
+                                    email=args.email)
+    except ValidationFailed as exc:
+        from ui.catalogue import CATALOGUE
+
+        texts = CATALOGUE["en"]
+        details = "; ".join(f"{field}: {', '.join(texts.get(k, k) for k in keys)}"
+                            for field, keys in exc.errors.items())
+        raise ValueError(details) from None
+    except ServiceError as exc:
+        raise ValueError(exc.key) from None
+    scope = f", regency {user.kabupaten_code}" if user.kabupaten_code else ""
+    return f"user {user.username} created with role {user.role}{scope}"
+
+
+def _cmd_backup(args) -> str:
+    from services.backup import backup_sqlite
+
+    target = Path(args.path)
+    size = backup_sqlite(get_engine(), target)
+    return f"backup written to {target} ({size:,} bytes)"
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; print what it did, or one error line and return non-zero."""
+    parser = argparse.ArgumentParser(prog="python -m db", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    seed = sub.add_parser("seed-demo", help="generate the synthetic demo programme")
+    seed.add_argument("--ikm", type=int, default=480, help="number of IKM (multiple of 4)")
+    seed.add_argument("--force", action="store_true", help="add even if IKM exist")
+    seed.add_argument("--quiet", action="store_true", help="no progress output")
+    create = sub.add_parser("create-user", help="create an account (password from IKM_PASSWORD)")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=["admin", "head", "staff", "assessor",
+                                                          "viewer"])
+    create.add_argument("--kabupaten", help="regency code for a scoped staff account, e.g. 35.29")
+    create.add_argument("--name", help="display name")
+    create.add_argument("--email")
+    backup = sub.add_parser("backup", help="write a consistent copy of the SQLite database")
+    backup.add_argument("path")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    handlers = {"upgrade": _cmd_upgrade, "seed-demo": _cmd_seed_demo,
+                "create-user": _cmd_create_user, "backup": _cmd_backup}
+    try:
+        print(handlers[args.command](args))
+    except Exception as exc:  # noqa: BLE001  (one clear line, no traceback)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

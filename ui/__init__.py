@@ -1,0 +1,1 @@
+"""Shared Streamlit pieces: i18n, theme, authentication glue, widgets."""

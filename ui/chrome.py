@@ -1,0 +1,54 @@
+"""The shared chrome: page header, sidebar with user, language switch and logout."""
+
+import html
+
+import streamlit as st
+
+from db import write_session
+from models import User
+from services import auth
+from services.permissions import PageSpec
+from ui.context import AppContext
+from ui.i18n import LANGUAGES, t
+
+
+def page(spec: PageSpec) -> st.Page:
+    """The st.Page of a declared page, labelled in the session's language."""
+    return st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.key,
+                   default=spec.default)
+
+
+def demo_badge(demo: bool) -> None:
+    """A visible DEMO badge (and note) when the app runs on synthetic data."""
+    if demo:
+        st.badge(t("app.demo_badge"), color="orange", icon=":material/science:")
+        st.caption(t("app.demo_note"))
+
+
+def language_switch(ctx: AppContext, user: User | None) -> None:
+    """Bahasa Indonesia / English; a logged-in user's choice is remembered."""
+    current = st.session_state.get("lang", "id")
+    choice = st.segmented_control(t("app.language"), options=list(LANGUAGES),
+                                  format_func=lambda code: code.upper(), default=current,
+                                  key="lang_switch", selection_mode="single")
+    if choice and choice != current:
+        st.session_state["lang"] = choice
+        st.session_state["_lang_touched"] = True
+        if user is not None:
+            with write_session(ctx.engine) as session:
+                auth.set_language(session, actor=auth.actor_of(user), language=choice)
+        st.rerun()
+
+
+def sidebar(ctx: AppContext, user: User) -> bool:
+    """The sidebar for a logged-in user; returns True when they pressed logout."""
+    with st.sidebar:
+        st.markdown(f"### {t('app.title')}")
+        demo_badge(ctx.settings.demo)
+        st.markdown(t("app.signed_in_as", name=html.escape(user.display_name),
+                      role=t(f"role.{user.role}")))
+        scope = user.kabupaten_code or t("app.scope_all")
+        st.caption(t("app.scope", scope=scope))
+        language_switch(ctx, user)
+        return st.button(t("app.logout"), icon=":material/logout:", key="logout_btn",
+                         width="stretch")
