@@ -40,15 +40,16 @@ create_tab, edit_tab, audit_tab = st.tabs([t("admin.new_user"), t("admin.edit_us
                                            t("admin.audit")])
 with create_tab, st.form("admin_new_user", clear_on_submit=False):
     c1, c2 = st.columns(2)
-    username = c1.text_input(t("admin.username") + " *")
-    display_name = c2.text_input(t("admin.display_name") + " *")
-    email = c1.text_input(t("admin.email"))
+    username = c1.text_input(t("admin.username") + " *", key="admin_new_username")
+    display_name = c2.text_input(t("admin.display_name") + " *", key="admin_new_name")
+    email = c1.text_input(t("admin.email"), key="admin_new_email")
     role = c2.selectbox(t("admin.role"), roles, format_func=lambda r: t(f"role.{r}"),
-                        index=roles.index("staff"))
-    scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label)
+                        index=roles.index("staff"), key="admin_new_role")
+    scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label,
+                         key="admin_new_scope")
     password = c2.text_input(t("admin.password") + " *", type="password",
-                             help=t("account.policy"))
-    if st.form_submit_button(t("admin.create"), type="primary"):
+                             help=t("account.policy"), key="admin_new_password")
+    if st.form_submit_button(t("admin.create"), type="primary", key="admin_create"):
         try:
             with write_session(ctx.engine) as session:
                 made = auth.create_user(session, actor=actor, username=username,

@@ -99,9 +99,15 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage plus error
+        print(f"error: {message} (see python -m db --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; print what it did, or one error line and return non-zero."""
-    parser = argparse.ArgumentParser(prog="python -m db", description=__doc__)
+    parser = _Parser(prog="python -m db", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("upgrade", help="migrate the database to the newest schema")
     seed = sub.add_parser("seed-demo", help="generate the synthetic demo programme")

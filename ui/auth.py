@@ -26,9 +26,18 @@ class Gate:
 def client_ip() -> str:
     """The client's address as Streamlit sees it ('unknown' in tests or behind odd proxies)."""
     try:
-        return st.context.ip_address or "unknown"
-    except Exception:  # noqa: BLE001
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001  (no request context, as in AppTest)
         return "unknown"
+    return ip if isinstance(ip, str) and ip else "unknown"
+
+
+def _cookie(name: str) -> str | None:
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # noqa: BLE001
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _end_session(authenticator: stauth.Authenticate) -> None:
@@ -45,7 +54,7 @@ def gate(ctx: AppContext) -> Gate:
     if not ss.get("authentication_status"):
         # Check the cookie ourselves first: forged, malformed, expired and revoked cookies are
         # hidden from the library (which would raise on some and honour the others).
-        raw = st.context.cookies.get(settings.cookie_name)
+        raw = _cookie(settings.cookie_name)
         ss.pop("_cookie_auth_at", None)
         if raw:
             with read_session(ctx.engine) as session:

@@ -1,0 +1,107 @@
+"""Login form, logout, account and admin pages driven through AppTest on a real demo database."""
+
+from sqlmodel import Session, select
+
+from db.engine import get_engine
+from models import AuditLog, User
+from services.auth import DEMO_PASSWORD, verify_password
+from tests.pages.conftest import make_app
+
+
+def _user(username: str) -> User:
+    with Session(get_engine()) as s:
+        return s.exec(select(User).where(User.username == username)).one()
+
+
+def test_real_login_form_logs_in_and_wrong_password_does_not(demo_db):
+    at = make_app(None)
+    at.run()
+    at.text_input[0].input("kepala")
+    at.text_input[1].input("wrong password!")
+    at.button[0].click().run()
+    assert "Nama pengguna atau kata sandi salah." in [e.value for e in at.error]
+    at.text_input[0].input("kepala")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    at.run()  # the browser's cookie component would trigger this rerun
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert at.title[0].value == "Ringkasan program"
+
+
+def test_logout_ends_the_session_and_revokes_server_side(demo_db):
+    before = _user("staf").sessions_valid_after
+    at = make_app("staf")
+    at.run()
+    at.sidebar.button(key="logout_btn").click().run()
+    assert not at.exception
+    assert [w.label for w in at.text_input] == ["Nama pengguna", "Kata sandi"]
+    assert _user("staf").sessions_valid_after > before
+
+
+def test_deactivated_user_is_thrown_out_on_the_next_rerun(demo_db):
+    at = make_app("tamu")
+    at.run()
+    assert at.title[0].value == "Ringkasan program"
+    with Session(get_engine()) as s:
+        user = s.exec(select(User).where(User.username == "tamu")).one()
+        user.active = False
+        s.add(user)
+        s.commit()
+    at.run()
+    assert [w.label for w in at.text_input] == ["Nama pengguna", "Kata sandi"]
+    assert any("berakhir" in w.value for w in at.warning)
+
+
+def test_account_password_change_rejects_weak_and_accepts_strong(demo_db):
+    at = make_app("penilai")
+    at.run()
+    at.switch_page("app_pages/account.py").run()
+    at.text_input[0].input(DEMO_PASSWORD)
+    at.text_input[1].input("short")
+    at.text_input[2].input("short")
+    at.button[0].click().run()
+    assert at.error and "Kata sandi minimal 12 karakter." in [c.value.split(": ", 1)[-1]
+                                                              for c in at.caption]
+    assert verify_password(DEMO_PASSWORD, _user("penilai").password_hash)
+    at.text_input[0].input(DEMO_PASSWORD)
+    at.text_input[1].input("rengginang-lorjuk-2026")
+    at.text_input[2].input("rengginang-lorjuk-2026")
+    at.button[0].click().run()
+    assert not at.exception and at.success
+    assert verify_password("rengginang-lorjuk-2026", _user("penilai").password_hash)
+    at.run()  # this session survives its own password change
+    assert at.session_state["authentication_status"] is True
+
+
+def test_admin_creates_a_scoped_staff_user_and_it_is_audited(demo_db):
+    at = make_app("admin")
+    at.run()
+    at.switch_page("app_pages/admin.py").run()
+    assert at.title[0].value == "Administrasi"
+    at.text_input(key="admin_new_username").input("budi.bangkalan")
+    at.text_input(key="admin_new_name").input("Budi Santoso")
+    at.text_input(key="admin_new_password").input("garam-kalianget-2026")
+    at.selectbox(key="admin_new_role").set_value("staff")
+    at.selectbox(key="admin_new_scope").set_value("35.26")
+    at.button(key="admin_create").click().run()
+    assert not at.exception
+    user = _user("budi.bangkalan")
+    assert (user.role, user.kabupaten_code) == ("staff", "35.26")
+    with Session(get_engine()) as s:
+        entry = s.exec(select(AuditLog).where(AuditLog.table_name == "user",
+                                              AuditLog.row_id == str(user.id))).one()
+    assert entry.action == "create" and entry.username == "admin"
+
+
+def test_admin_bad_input_gets_messages_and_nothing_is_written(demo_db):
+    at = make_app("admin")
+    at.run()
+    at.switch_page("app_pages/admin.py").run()
+    at.text_input(key="admin_new_username").input("Bad Name!")
+    at.text_input(key="admin_new_password").input("123")
+    at.button(key="admin_create").click().run()
+    assert at.error
+    with Session(get_engine()) as s:
+        assert s.exec(select(User).where(User.display_name == "")).first() is None
+        assert len(s.exec(select(User)).all()) == 5
