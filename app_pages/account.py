@@ -19,7 +19,8 @@ st.markdown(f"**{t('admin.username')}:** `{user.username}`  \n"
             f"**{t('admin.scope')}:** {user.kabupaten_code or t('app.scope_all')}")
 
 st.subheader(t("account.change_password"))
-with st.form("account_password", clear_on_submit=True):
+form_column, _ = st.columns([3, 2])
+with form_column, st.form("account_password", clear_on_submit=True):
     current = st.text_input(t("account.current"), type="password")
     new = st.text_input(t("account.new"), type="password", help=t("account.policy"))
     repeat = st.text_input(t("account.repeat"), type="password")

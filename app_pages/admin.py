@@ -10,6 +10,7 @@ from services.audit import user_audit
 from services.errors import ServiceError
 from services.reference import kabupaten_options
 from ui.data import show_service_error
+from ui.format import fmt_datetime
 from ui.i18n import t
 from ui.session import context, current_actor
 
@@ -31,10 +32,11 @@ def scope_label(code: str | None) -> str:
 
 st.dataframe(pd.DataFrame([{
     t("admin.col_username"): u.username, t("admin.col_name"): u.display_name,
-    t("admin.col_role"): t(f"role.{u.role}"), t("admin.col_scope"): u.kabupaten_code or "—",
+    t("admin.col_role"): t(f"role.{u.role}"),
+    t("admin.col_scope"): regencies.get(u.kabupaten_code, "—"),
     t("admin.col_active"): u.active,
-    t("admin.col_last_login"): u.last_login_at.strftime("%d-%m-%Y %H:%M") if u.last_login_at
-    else "—"} for u in users]), hide_index=True, width="stretch")
+    t("admin.col_last_login"): fmt_datetime(u.last_login_at)} for u in users]),
+    hide_index=True, width="stretch")
 
 create_tab, edit_tab, audit_tab = st.tabs([t("admin.new_user"), t("admin.edit_user"),
                                            t("admin.audit")])
@@ -106,4 +108,6 @@ with edit_tab:
 with audit_tab:
     with read_session(ctx.engine) as session:
         entries = user_audit(session, limit=200)
+    for entry in entries:
+        entry["at"] = fmt_datetime(entry["at"])
     st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch")

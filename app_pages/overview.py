@@ -1,22 +1,21 @@
 """Ringkasan: headline figures of the programme and the pipeline per regency."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from services import overview
 from ui.data import cached
+from ui.format import fmt_date, today_wib
 from ui.i18n import t
 from ui.session import context
 
 ctx = context()
-today = date.today()
+today = today_wib()
 rows = cached(ctx, overview.funnel_by_kabupaten, as_of=today)
 total = overview.totals(rows)
 
 st.title(t("overview.title"))
-st.caption(t("overview.as_of", date=today.strftime("%d-%m-%Y")))
+st.caption(t("overview.as_of", date=fmt_date(today)))
 
 if total["registered"] == 0:
     st.info(t("overview.empty"))

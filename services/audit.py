@@ -4,6 +4,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Integer, String, cast, update
 from sqlmodel import Session, select
 
 from models import AppState, AuditLog
@@ -38,14 +39,16 @@ def record(session: Session, *, username: str | None, action: str, table: str | 
 
 
 def bump_data_version(session: Session) -> None:
-    """Increase the data version in the current transaction (caches keyed by it go stale)."""
-    state = session.get(AppState, "data_version")
-    if state is None:
+    """Increase the data version in the current transaction (caches keyed by it go stale).
+
+    One atomic UPDATE, so concurrent writers on PostgreSQL never lose an increment.
+    """
+    bumped = session.execute(
+        update(AppState).where(AppState.key == "data_version")
+        .values(value=cast(cast(AppState.value, Integer) + 1, String))).rowcount
+    if not bumped:
         session.add(AppState(key="data_version", value="1"))
-    else:
-        state.value = str(int(state.value) + 1)
-        session.add(state)
-    session.flush()
+        session.flush()
 
 
 def data_version(session: Session) -> int:
@@ -65,6 +68,6 @@ def user_audit(session: Session, *, limit: int = 200) -> list[dict]:
     """The newest audit rows about accounts (logins, changes, revocations), newest first."""
     rows = session.exec(select(AuditLog).where(AuditLog.table_name == "user")
                         .order_by(AuditLog.id.desc()).limit(limit)).all()
-    return [{"at": r.at.strftime("%Y-%m-%d %H:%M:%S"), "username": r.username,
+    return [{"at": r.at, "username": r.username,
              "action": r.action, "row_id": r.row_id,
              "change": json.dumps(r.after, ensure_ascii=False) if r.after else ""} for r in rows]

@@ -145,6 +145,7 @@ def test_valid_cookie_names_its_user(session, siti):
     assert auth.token_username(session, token=token_for("siti"), settings=SETTINGS) == "siti"
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_forged_cookie_with_another_key_is_refused(session, siti):
     forged = token_for("siti", key="some_key")
     assert auth.token_username(session, token=forged, settings=SETTINGS) is None

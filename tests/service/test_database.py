@@ -106,3 +106,13 @@ def test_foreign_keys_are_enforced(engine):
     with pytest.raises(IntegrityError), write_session(engine) as s:
         s.execute(text("INSERT INTO kecamatan (code, kabupaten_code, name) "
                        "VALUES ('99.99.99', '99.99', 'Nowhere')"))
+
+
+def test_production_preparation_creates_no_demo_accounts_or_data(engine):
+    from db.setup import prepare_database
+    from models import Ikm, User
+
+    prepare_database(engine, demo=False)
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(User)).one() == 0
+        assert s.exec(select(func.count()).select_from(Ikm)).one() == 0
