@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from models import (
@@ -22,25 +22,34 @@ STAGE_COLUMNS = ("registered", "trained", "upgraded", "in_retail", "assessed", "
 
 
 def _stage_conditions(as_of: date) -> dict:
-    """EXISTS conditions, correlated to Ikm, that prove each stage was reached by `as_of`."""
-    live_product = and_(Product.ikm_id == Ikm.id, Product.deleted_at.is_(None))
+    """Conditions on Ikm proving each stage was reached by `as_of`.
+
+    Each is `ikm.id IN (uncorrelated subquery)`: the database builds every set once instead of
+    probing per IKM, which keeps the count flat as the programme grows.
+    """
+    def ikm_with(*joins_and_filters, joins=()):
+        query = select(Product.ikm_id).where(Product.deleted_at.is_(None))
+        for model, on in joins:
+            query = query.join(model, on)
+        return Ikm.id.in_(query.where(*joins_and_filters))
+
     return {
-        "trained": exists().where(Cohort.id == Ikm.cohort_id, Cohort.end_on <= as_of,
-                                  Cohort.deleted_at.is_(None)),
-        "upgraded": exists().where(live_product, Product.packaging_upgraded_on <= as_of),
-        "in_retail": exists().where(
-            live_product, RetailListing.product_id == Product.id,
+        "trained": Ikm.cohort_id.in_(select(Cohort.id).where(Cohort.end_on <= as_of,
+                                                             Cohort.deleted_at.is_(None))),
+        "upgraded": ikm_with(Product.packaging_upgraded_on <= as_of),
+        "in_retail": ikm_with(
             RetailListing.listed_on <= as_of,
-            or_(RetailListing.delisted_on.is_(None), RetailListing.delisted_on > as_of)),
-        "assessed": exists().where(live_product, Assessment.product_id == Product.id,
-                                   Assessment.assessed_on <= as_of),
-        "shortlisted": exists().where(
-            live_product, ShortlistDecision.product_id == Product.id,
-            ShortlistDecision.decision == "shortlist",
-            ShortlistMeeting.id == ShortlistDecision.meeting_id,
-            ShortlistMeeting.status == "closed", ShortlistMeeting.held_on <= as_of),
-        "exporting": exists().where(live_product, ExportRecord.product_id == Product.id,
-                                    ExportRecord.shipped_on <= as_of),
+            or_(RetailListing.delisted_on.is_(None), RetailListing.delisted_on > as_of),
+            joins=[(RetailListing, RetailListing.product_id == Product.id)]),
+        "assessed": ikm_with(Assessment.assessed_on <= as_of,
+                             joins=[(Assessment, Assessment.product_id == Product.id)]),
+        "shortlisted": ikm_with(
+            ShortlistDecision.decision == "shortlist", ShortlistMeeting.status == "closed",
+            ShortlistMeeting.held_on <= as_of,
+            joins=[(ShortlistDecision, ShortlistDecision.product_id == Product.id),
+                   (ShortlistMeeting, ShortlistMeeting.id == ShortlistDecision.meeting_id)]),
+        "exporting": ikm_with(ExportRecord.shipped_on <= as_of,
+                              joins=[(ExportRecord, ExportRecord.product_id == Product.id)]),
     }
 
 
