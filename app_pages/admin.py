@@ -7,10 +7,11 @@ from db import read_session, write_session
 from models.enums import Role
 from services import auth
 from services.audit import user_audit
+from services.backup import backup_for_download
 from services.errors import ServiceError
 from services.reference import kabupaten_options
 from ui.data import show_service_error
-from ui.format import fmt_datetime
+from ui.format import fmt_datetime, today_wib
 from ui.i18n import t
 from ui.session import context, current_actor
 
@@ -38,8 +39,8 @@ st.dataframe(pd.DataFrame([{
     t("admin.col_last_login"): fmt_datetime(u.last_login_at)} for u in users]),
     hide_index=True, width="stretch")
 
-create_tab, edit_tab, audit_tab = st.tabs([t("admin.new_user"), t("admin.edit_user"),
-                                           t("admin.audit")])
+create_tab, edit_tab, audit_tab, backup_tab = st.tabs(
+    [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.backup")])
 with create_tab, st.form("admin_new_user", clear_on_submit=False):
     c1, c2 = st.columns(2)
     username = c1.text_input(t("admin.username") + " *", key="admin_new_username")
@@ -104,6 +105,17 @@ with edit_tab:
                 st.success(t("admin.reset_done", username=target.username))
     if flash := st.session_state.pop("_admin_flash", None):
         st.success(flash)
+
+with backup_tab:
+    st.caption(t("admin.backup_help"))
+    if ctx.engine.dialect.name != "sqlite":
+        st.info(t("admin.backup_pg"))
+    elif st.button(t("admin.backup_make"), key="admin_backup"):
+        with write_session(ctx.engine) as session:
+            data = backup_for_download(ctx.engine, session, actor=actor)
+        st.download_button(t("admin.backup_download"), data=data, mime="application/x-sqlite3",
+                           file_name=f"ikm-madura-{today_wib().isoformat()}.db",
+                           icon=":material/download:", on_click="ignore")
 
 with audit_tab:
     with read_session(ctx.engine) as session:

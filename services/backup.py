@@ -24,3 +24,20 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
     finally:
         raw.close()
     return target.stat().st_size
+
+
+def backup_for_download(engine: Engine, session, *, actor) -> bytes:
+    """A consistent SQLite backup as bytes for an admin to download (checked and audited)."""
+    import tempfile
+
+    from services import audit
+    from services.permissions import require
+
+    require(actor, "backup.run")
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "ikm-backup.db"
+        size = backup_sqlite(engine, target)
+        data = target.read_bytes()
+    audit.record(session, username=actor.username, action="backup", after={"bytes": size},
+                 data_changed=False)
+    return data
