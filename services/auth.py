@@ -122,10 +122,14 @@ def _as_utc(value: datetime) -> datetime:
 
 def login_locked(session: Session, *, username: str, ip: str, settings: AuthSettings,
                  now: datetime | None = None) -> bool:
-    """Whether recent failures for this username from this address (or from the address) lock it."""
+    """Whether recent failures for this username from this address (or from the address) lock it.
+
+    Only wrong passwords count: attempts refused while locked do not extend the lock, so it
+    lifts one window after the last real failure.
+    """
     since = (now or utcnow()) - timedelta(seconds=settings.login_window_seconds)
     failed = (select(func.count()).select_from(LoginAttempt)
-              .where(LoginAttempt.at >= since, LoginAttempt.ok.is_(False)))
+              .where(LoginAttempt.at >= since, LoginAttempt.reason == "bad_credentials"))
     per_user = session.exec(failed.where(LoginAttempt.username == username,
                                          LoginAttempt.ip == ip)).one()
     if per_user >= settings.login_max_failures:

@@ -29,6 +29,7 @@ class AuthSettings:
     login_window_seconds: int = 900
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 20
+    trust_proxy_headers: bool = False  # behind a reverse proxy that sets X-Forwarded-For
 
 
 def _demo_cookie_key(data_dir: Path) -> str:
@@ -57,6 +58,9 @@ def resolve_settings(secrets: dict, data_dir: Path, environ: dict | None = None)
                                             auth.get("login_window_seconds", 900))),
         "login_max_failures": int(auth.get("login_max_failures", 5)),
         "login_max_failures_per_ip": int(auth.get("login_max_failures_per_ip", 20)),
+        "trust_proxy_headers": str(env.get("IKM_TRUST_PROXY_HEADERS",
+                                           auth.get("trust_proxy_headers", False))).lower()
+        in ("1", "true", "yes", "on"),
     }
     if demo:
         return AuthSettings(demo=True, cookie_key=key or _demo_cookie_key(data_dir), **common)

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
@@ -23,12 +24,21 @@ class Gate:
     user: User | None
 
 
-def client_ip() -> str:
-    """The client's address as Streamlit sees it ('unknown' in tests or behind odd proxies)."""
+def client_ip(trust_proxy_headers: bool = False) -> str:
+    """The client's address: the proxy's X-Forwarded-For / X-Real-IP when trusted, else the
+    socket's; 'local' for loopback (Streamlit reports none there), 'unknown' without a request."""
     try:
+        if trust_proxy_headers:
+            headers = st.context.headers
+            forwarded = headers.get("X-Forwarded-For") or headers.get("X-Real-Ip") or ""
+            first = forwarded.split(",")[0].strip() if isinstance(forwarded, str) else ""
+            if first:
+                return first
         ip = st.context.ip_address
     except Exception:  # noqa: BLE001  (no request context, as in AppTest)
         return "unknown"
+    if ip is None:
+        return "local"
     return ip if isinstance(ip, str) and ip else "unknown"
 
 
@@ -70,9 +80,11 @@ def gate(ctx: AppContext) -> Gate:
         auto_hash=False, login_sleep_time=0)
 
     def check_credentials(username: str, password: str) -> bool:
+        ss.pop("_flash", None)  # a new attempt replaces the "session ended" notice
         with write_session(ctx.engine) as session:
             result = auth.check_login(session, username=username, password=password,
-                                      ip=client_ip(), settings=settings)
+                                      ip=client_ip(settings.trust_proxy_headers),
+                                      settings=settings)
         ss["_login_reason"] = result.reason
         if result.ok:
             ss["auth_at"] = utcnow()
@@ -97,7 +109,32 @@ def gate(ctx: AppContext) -> Gate:
         if user is None:
             _end_session(authenticator)
             ss["_flash"] = "app.session_ended"
+        else:
+            ss.pop("_flash", None)
     return Gate(authenticator=authenticator, user=user)
+
+
+def login_screen(g: Gate, ctx: AppContext) -> None:
+    """Title, DEMO badge, the login form, the language switch and (in demo mode) the accounts."""
+    from ui import chrome  # chrome imports this module's neighbours; import late
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.title(t("app.title"))
+        st.caption(t("app.subtitle"))
+        chrome.demo_badge(ctx.settings.demo)
+        if flash := st.session_state.get("_flash"):
+            st.warning(t(flash))
+        login_form(g, ctx)
+        chrome.language_switch(ctx, None, key="lang_switch_login")
+    if ctx.settings.demo:
+        with right:
+            st.subheader(t("login.demo_accounts"))
+            st.markdown(t("login.demo_help", password=auth.DEMO_PASSWORD))
+            st.dataframe(pd.DataFrame(
+                [{t("login.col_user"): u, t("login.col_role"): t(f"role.{r}"),
+                  t("login.col_scope"): scope or "—"} for u, _, r, scope in auth.DEMO_ACCOUNTS]),
+                hide_index=True, width="stretch")
 
 
 def login_form(g: Gate, ctx: AppContext) -> None:

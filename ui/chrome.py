@@ -11,6 +11,8 @@ from services.permissions import PageSpec
 from ui.context import AppContext
 from ui.i18n import LANGUAGES, t
 
+__all__ = ["demo_badge", "language_switch", "page", "sidebar", "t"]
+
 
 def page(spec: PageSpec) -> st.Page:
     """The st.Page of a declared page, labelled in the session's language."""
@@ -25,12 +27,12 @@ def demo_badge(demo: bool) -> None:
         st.caption(t("app.demo_note"))
 
 
-def language_switch(ctx: AppContext, user: User | None) -> None:
+def language_switch(ctx: AppContext, user: User | None, key: str = "lang_switch") -> None:
     """Bahasa Indonesia / English; a logged-in user's choice is remembered."""
     current = st.session_state.get("lang", "id")
     choice = st.segmented_control(t("app.language"), options=list(LANGUAGES),
                                   format_func=lambda code: code.upper(), default=current,
-                                  key="lang_switch", selection_mode="single")
+                                  key=key, selection_mode="single")
     if choice and choice != current:
         st.session_state["lang"] = choice
         st.session_state["_lang_touched"] = True

@@ -252,3 +252,31 @@ def test_scoped_actor_is_refused_other_regency():
     with pytest.raises(PermissionDenied) as err:
         require(actor, "programme.write", "35.26")
     assert err.value.key == "err.out_of_scope"
+
+
+def test_attempts_refused_while_locked_do_not_extend_the_lock(session, siti):
+    for _ in range(5):
+        auth.check_login(session, username="siti", password="bad", ip="6.6.6.6",
+                         settings=SETTINGS)
+    old = utcnow() - timedelta(seconds=SETTINGS.login_window_seconds + 1)
+    for attempt in session.exec(select(LoginAttempt)).all():
+        attempt.at = old
+        session.add(attempt)
+    session.flush()
+    # Hammering during the lock is refused but recorded as "locked", not as a failure...
+    for attempt in session.exec(select(LoginAttempt)).all():
+        attempt.at = utcnow() - timedelta(seconds=60)
+        session.add(attempt)
+    for _ in range(10):
+        assert auth.check_login(session, username="siti", password=GOOD, ip="6.6.6.6",
+                                settings=SETTINGS).reason == "locked"
+    reasons = [a.reason for a in session.exec(select(LoginAttempt)).all()]
+    assert reasons.count("locked") == 10 and reasons.count("bad_credentials") == 5
+    # ... so once the five real failures are older than the window, the user gets in.
+    for attempt in session.exec(select(LoginAttempt)
+                                .where(LoginAttempt.reason == "bad_credentials")).all():
+        attempt.at = old
+        session.add(attempt)
+    session.flush()
+    assert auth.check_login(session, username="siti", password=GOOD, ip="6.6.6.6",
+                            settings=SETTINGS).ok

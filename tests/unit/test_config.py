@@ -37,3 +37,9 @@ def test_production_accepts_a_strong_key_and_caps_expiry_at_one_day(tmp_path):
 
 def test_a_configured_key_without_demo_flag_means_production(tmp_path):
     assert not resolve_settings({"auth": {"cookie_key": STRONG}}, tmp_path, environ={}).demo
+
+
+def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
+    assert not resolve_settings({}, tmp_path, environ={}).trust_proxy_headers
+    trusted = resolve_settings({"auth": {"trust_proxy_headers": True}}, tmp_path, environ={})
+    assert trusted.trust_proxy_headers
