@@ -128,12 +128,17 @@ def login_screen(g: Gate, ctx: AppContext) -> None:
         login_form(g, ctx)
         chrome.language_switch(ctx, None, key="lang_switch_login")
     if ctx.settings.demo:
+        from services.reference import kabupaten_options
+        from ui.data import cached
+
+        regencies = cached(ctx, kabupaten_options)
         with right:
             st.subheader(t("login.demo_accounts"))
             st.markdown(t("login.demo_help", password=auth.DEMO_PASSWORD))
             st.dataframe(pd.DataFrame(
                 [{t("login.col_user"): u, t("login.col_role"): t(f"role.{r}"),
-                  t("login.col_scope"): scope or "—"} for u, _, r, scope in auth.DEMO_ACCOUNTS]),
+                  t("login.col_scope"): regencies.get(scope, t("app.scope_all"))}
+                 for u, _, r, scope in auth.DEMO_ACCOUNTS]),
                 hide_index=True, width="stretch")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from db import data_dir, database_url, get_engine
 from db.setup import prepare_database
 from services.config import AuthSettings, resolve_settings
+from ui.i18n import t
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,6 @@ def app_context() -> AppContext:
     secrets = secrets_dict()
     settings = resolve_settings(secrets, data_dir())
     url = database_url(secrets.get("database", {}).get("url"))
-    with st.spinner("…"):
+    with st.spinner(t("app.starting")):
         engine = _prepared_engine(url, settings.demo)
     return AppContext(url=url, engine=engine, settings=settings)
