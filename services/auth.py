@@ -168,6 +168,17 @@ def check_login(session: Session, *, username: str, password: str, ip: str,
 
 # --- remembered sessions -----------------------------------------------------------------------
 
+def record_cookie_login(session: Session, *, username: str, ip: str) -> None:
+    """Audit a login by remembered cookie (the form's logins are audited by check_login)."""
+    user = get_user(session, username)
+    if user is not None:
+        user.last_login_at = utcnow()
+        session.add(user)
+        audit.record(session, username=user.username, action="login", table="user",
+                     row_id=user.id, after={"ip": ip[:64], "via": "cookie"},
+                     data_changed=False)
+
+
 def token_username(session: Session, *, token: str | None, settings: AuthSettings,
                    now: datetime | None = None) -> str | None:
     """The username of a valid, unrevoked remember-me cookie, or None for anything else.

@@ -100,6 +100,9 @@ def gate(ctx: AppContext) -> Gate:
             ss["authentication_status"] = None
         if ss.get("authentication_status") and "auth_at" not in ss:
             ss["auth_at"] = ss.pop("_cookie_auth_at", utcnow())
+            with write_session(ctx.engine) as session:  # a remembered login is a login too
+                auth.record_cookie_login(session, username=ss["username"],
+                                         ip=client_ip(settings.trust_proxy_headers))
     user = None
     if ss.get("authentication_status") and ss.get("username"):
         ss.setdefault("auth_at", utcnow())  # sessions injected by tests

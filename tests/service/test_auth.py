@@ -280,3 +280,10 @@ def test_attempts_refused_while_locked_do_not_extend_the_lock(session, siti):
     session.flush()
     assert auth.check_login(session, username="siti", password=GOOD, ip="6.6.6.6",
                             settings=SETTINGS).ok
+
+
+def test_cookie_login_is_audited(session, siti):
+    auth.record_cookie_login(session, username="siti", ip="10.1.1.1")
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "login")).one()
+    assert entry.after == {"ip": "10.1.1.1", "via": "cookie"}
+    assert auth.get_user(session, "siti").last_login_at is not None
