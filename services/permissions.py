@@ -44,6 +44,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "account.own_password": ALL_ROLES,
     "programme.write": frozenset({Role.admin, Role.staff}),
     "backup.run": frozenset({Role.admin}),
+    "trash.restore": frozenset({Role.admin}),
 }
 
 

@@ -252,3 +252,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "field.language": "Language",
     },
 }
+
+
+def _merge_parts() -> None:
+    # Each feature keeps its messages in its own module (ui/messages_*.py); all merge here.
+    from ui import messages_ikm, messages_import, messages_records
+
+    for part in (messages_ikm, messages_import, messages_records):
+        for lang, texts in part.MESSAGES.items():
+            clash = set(texts) & set(CATALOGUE[lang])
+            assert not clash, f"duplicate message keys: {sorted(clash)}"
+            CATALOGUE[lang].update(texts)
+
+
+_merge_parts()

@@ -1,0 +1,412 @@
+"""IKM records: one field declaration for forms, grid, import and export; listing, detail, writes.
+
+Every write checks role and regency scope, validates the whole record, runs in the caller's
+transaction, writes an audit row and refuses stale versions.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from models import (
+    Cohort,
+    Desa,
+    Ikm,
+    IkmFinancials,
+    Kabupaten,
+    Kecamatan,
+    Product,
+    utcnow,
+)
+from models.enums import IkmStatus, LegalForm, SizeClass
+from services import audit
+from services.errors import ServiceError, StaleRecord, ValidationFailed
+from services.permissions import Actor, require
+from services.regions import Regions, load_regions
+from services.validation import (
+    Errors,
+    blank,
+    clean_text,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_nib,
+    parse_phone,
+    parse_year,
+    similar,
+)
+
+LEGAL_FORMS = tuple(f.value for f in LegalForm)
+STATUSES = tuple(s.value for s in IkmStatus)
+
+
+@dataclass(frozen=True)
+class Column:
+    # One field of a record as people see it: headers in both languages, and where it is used.
+    name: str
+    header_id: str
+    header_en: str
+    required: bool = False
+    grid: bool = False  # editable in the multi-row grid
+    choices: tuple = ()
+
+
+IKM_COLUMNS: tuple[Column, ...] = (
+    Column("nib", "NIB", "Business ID (NIB)", grid=True),
+    Column("name", "Nama usaha", "Business name", required=True, grid=True),
+    Column("owner_name", "Nama pemilik", "Owner", grid=True),
+    Column("owner_gender", "Jenis kelamin pemilik (L/P)", "Owner gender (L/P)", grid=True,
+           choices=("L", "P")),
+    Column("phone", "Telepon", "Phone", grid=True),
+    Column("legal_form", "Bentuk usaha", "Legal form", grid=True, choices=LEGAL_FORMS),
+    Column("kabupaten_code", "Kabupaten", "Regency", required=True),
+    Column("kecamatan_code", "Kecamatan", "District", required=True),
+    Column("desa_code", "Desa/kelurahan", "Village"),
+    Column("address", "Alamat", "Address"),
+    Column("founded_year", "Tahun berdiri", "Year founded", grid=True),
+    Column("employees", "Jumlah pekerja", "Employees", grid=True),
+    Column("employees_female", "Pekerja perempuan", "Female employees", grid=True),
+    Column("cohort_id", "Angkatan", "Cohort"),
+    Column("export_commitment_on", "Tanggal komitmen ekspor", "Export commitment date"),
+    Column("status", "Status", "Status", grid=True, choices=STATUSES),
+    Column("status_reason", "Alasan keluar", "Reason for leaving"),
+    Column("left_on", "Tanggal keluar", "Left on"),
+)
+COLUMN = {c.name: c for c in IKM_COLUMNS}
+GRID_COLUMNS = tuple(c.name for c in IKM_COLUMNS if c.grid)
+
+
+def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[dict, Errors]:
+    """Validate a whole IKM record (typed or raw values); return clean values and problems.
+
+    `cohorts` maps cohort id -> kabupaten code, so a cohort of another regency is refused.
+    """
+    e = Errors()
+    out: dict = {}
+    out["name"] = e.check("name", clean_text, raw.get("name"), max_len=160)
+    if out["name"] is None and "name" not in e.items:
+        e.add("name", "v.required")
+    out["owner_name"] = e.check("owner_name", clean_text, raw.get("owner_name"), max_len=120)
+    gender = raw.get("owner_gender")
+    out["owner_gender"] = e.check("owner_gender", parse_choice,
+                                  {"l": "L", "p": "P", "laki-laki": "L", "perempuan": "P"}
+                                  .get(str(gender).strip().lower(), gender), ("L", "P"))
+    out["phone"] = e.check("phone", parse_phone, raw.get("phone"))
+    out["nib"] = e.check("nib", parse_nib, raw.get("nib"))
+    out["legal_form"] = e.check("legal_form", parse_choice, raw.get("legal_form"), LEGAL_FORMS)
+    out.update(regions.resolve(e, kabupaten=raw.get("kabupaten_code"),
+                               kecamatan=raw.get("kecamatan_code"), desa=raw.get("desa_code")))
+    out["address"] = e.check("address", clean_text, raw.get("address"), max_len=240)
+    out["founded_year"] = e.check("founded_year", parse_year, raw.get("founded_year"))
+    out["employees"] = e.check("employees", parse_int, raw.get("employees"), minimum=0,
+                               maximum=100_000)
+    out["employees_female"] = e.check("employees_female", parse_int, raw.get("employees_female"),
+                                      minimum=0, maximum=100_000)
+    if None not in (out["employees"], out["employees_female"]) \
+            and out["employees_female"] > out["employees"]:
+        e.add("employees_female", "v.female_gt_total")
+    out["cohort_id"] = e.check("cohort_id", parse_int, raw.get("cohort_id"), minimum=1)
+    if out["cohort_id"] is not None:
+        cohort_kab = cohorts.get(out["cohort_id"])
+        if cohort_kab is None:
+            e.add("cohort_id", "v.unknown_cohort")
+        elif out["kabupaten_code"] and cohort_kab != out["kabupaten_code"]:
+            e.add("cohort_id", "v.cohort_other_regency")
+    out["export_commitment_on"] = e.check("export_commitment_on", parse_date,
+                                          raw.get("export_commitment_on"))
+    status = raw.get("status")
+    out["status"] = e.check("status", parse_choice, "aktif" if blank(status) else status,
+                            STATUSES)
+    out["status_reason"] = e.check("status_reason", clean_text, raw.get("status_reason"),
+                                   max_len=240)
+    out["left_on"] = e.check("left_on", parse_date, raw.get("left_on"))
+    if out["status"] == "keluar" and not out["status_reason"]:
+        e.add("status_reason", "v.reason_required")
+    if out["status"] != "keluar":
+        out["status_reason"], out["left_on"] = None, None
+    elif out["left_on"] and out["left_on"] > date.today():
+        e.add("left_on", "v.future_date")
+    return out, e
+
+
+def _lookups(session: Session) -> tuple[Regions, dict[int, str]]:
+    cohorts = dict(session.exec(select(Cohort.id, Cohort.kabupaten_code)
+                                .where(Cohort.deleted_at.is_(None))).all())
+    return load_regions(session), cohorts
+
+
+def _raise(errors: Errors) -> None:
+    if errors:
+        raise ValidationFailed("err.validation",
+                               errors={f: [k] for f, (k, _) in errors.items.items()},
+                               details=errors.items)
+
+
+def _nib_taken(session: Session, nib: str | None, exclude_id: int | None) -> bool:
+    if not nib:
+        return False
+    query = select(Ikm.id).where(Ikm.nib == nib)
+    if exclude_id is not None:
+        query = query.where(Ikm.id != exclude_id)
+    return session.execute(query).first() is not None
+
+
+def ikm_values(row: Ikm) -> dict:
+    """The editable values of an IKM row, keyed like IKM_COLUMNS."""
+    return {c.name: getattr(row, c.name) for c in IKM_COLUMNS}
+
+
+def create_ikm(session: Session, *, actor: Actor, data: dict) -> Ikm:
+    """Add an IKM after checking scope and every rule; audited."""
+    regions, cohorts = _lookups(session)
+    clean, errors = clean_ikm(data, regions=regions, cohorts=cohorts)
+    if clean["kabupaten_code"]:
+        require(actor, "programme.write", clean["kabupaten_code"])
+    else:
+        require(actor, "programme.write")
+    if _nib_taken(session, clean["nib"], None):
+        errors.add("nib", "v.nib_taken")
+    _raise(errors)
+    row = Ikm(**clean, created_by=actor.username)
+    session.add(row)
+    session.flush()
+    audit.record(session, username=actor.username, action="create", table="ikm", row_id=row.id,
+                 after=audit.snapshot(row))
+    return row
+
+
+def _live(session: Session, ikm_id: int) -> Ikm:
+    row = session.get(Ikm, ikm_id)
+    if row is None or row.deleted_at is not None:
+        raise ServiceError("err.not_found")
+    return row
+
+
+def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version: int,
+               changes: dict, lookups: tuple | None = None) -> Ikm:
+    """Change an IKM: the merged record is validated whole; stale versions are refused."""
+    row = _live(session, ikm_id)
+    require(actor, "programme.write", row.kabupaten_code)
+    if row.version != expected_version:
+        raise StaleRecord()
+    before = ikm_values(row)
+    regions, cohorts = lookups or _lookups(session)
+    clean, errors = clean_ikm({**before, **changes}, regions=regions, cohorts=cohorts)
+    if clean["kabupaten_code"] and clean["kabupaten_code"] != row.kabupaten_code:
+        require(actor, "programme.write", clean["kabupaten_code"])
+    if clean["nib"] != row.nib and _nib_taken(session, clean["nib"], row.id):
+        errors.add("nib", "v.nib_taken")
+    _raise(errors)
+    changed = {k: v for k, v in clean.items() if before.get(k) != v}
+    if not changed:
+        return row
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.updated_at, row.updated_by = utcnow(), actor.username
+    session.add(row)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleRecord() from exc
+    audit.record(session, username=actor.username, action="update", table="ikm", row_id=row.id,
+                 before={k: before[k] for k in changed}, after=changed)
+    return row
+
+
+@dataclass
+class CellError:
+    # One rejected grid or spreadsheet cell: where, what was typed, and why (an i18n key).
+    row: int
+    column: str
+    value: object
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+class CellErrors(ValidationFailed):
+    """A grid save or an import with rejected cells; nothing of it was written."""
+
+    def __init__(self, cells: list[CellError]):
+        super().__init__("err.cells", count=len(cells))
+        self.cells = cells
+
+
+def update_many(session: Session, *, actor: Actor, edits: list[dict]) -> int:
+    """Save several grid rows at once: [{"row", "id", "version", "changes"}]. Every changed
+    cell is validated again; if any is rejected nothing is written and CellErrors lists them."""
+    lookups = _lookups(session)
+    cells: list[CellError] = []
+    saved = 0
+    for edit in edits:
+        unknown = set(edit["changes"]) - set(GRID_COLUMNS)
+        if unknown:
+            raise ServiceError("err.forbidden")
+        try:
+            with session.begin_nested():
+                update_ikm(session, actor=actor, ikm_id=edit["id"],
+                           expected_version=edit["version"], changes=edit["changes"],
+                           lookups=lookups)
+            saved += 1
+        except ValidationFailed as exc:
+            details = getattr(exc, "params", {}).get("details") or {
+                f: (keys[0], {}) for f, keys in exc.errors.items()}
+            for column, (key, params) in details.items():
+                cells.append(CellError(edit["row"], column, edit["changes"].get(column), key,
+                                       params))
+        except ServiceError as exc:
+            cells.append(CellError(edit["row"], "", None, exc.key, exc.params))
+    if cells:
+        raise CellErrors(cells)
+    return saved
+
+
+def delete_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version: int) -> None:
+    """Move an IKM to the trash (soft delete); admins can restore it."""
+    row = _live(session, ikm_id)
+    require(actor, "programme.write", row.kabupaten_code)
+    if row.version != expected_version:
+        raise StaleRecord()
+    row.deleted_at, row.updated_at, row.updated_by = utcnow(), utcnow(), actor.username
+    session.add(row)
+    session.flush()
+    audit.record(session, username=actor.username, action="delete", table="ikm", row_id=row.id,
+                 before={"name": row.name})
+
+
+def restore_ikm(session: Session, *, actor: Actor, ikm_id: int) -> None:
+    """Bring an IKM back from the trash (admins only)."""
+    require(actor, "trash.restore")
+    row = session.get(Ikm, ikm_id)
+    if row is None or row.deleted_at is None:
+        raise ServiceError("err.not_found")
+    if _nib_taken(session, row.nib, row.id):
+        raise ValidationFailed("err.validation", errors={"nib": ["v.nib_taken"]})
+    row.deleted_at, row.updated_at, row.updated_by = None, utcnow(), actor.username
+    session.add(row)
+    session.flush()
+    audit.record(session, username=actor.username, action="restore", table="ikm", row_id=row.id)
+
+
+def find_duplicates(session: Session, *, data: dict, exclude_id: int | None = None) -> list[dict]:
+    """IKM that look like this one: the same NIB, or a very similar name in the same desa."""
+    found = []
+    nib = None
+    if not blank(data.get("nib")):
+        try:
+            nib = parse_nib(data.get("nib"))
+        except ValueError:
+            nib = None
+    name = clean_text(data.get("name")) if not blank(data.get("name")) else None
+    conditions = []
+    if nib:
+        conditions.append(Ikm.nib == nib)
+    if name and data.get("desa_code"):
+        conditions.append(Ikm.desa_code == data["desa_code"])
+    if not conditions:
+        return found
+    query = select(Ikm.id, Ikm.name, Ikm.nib, Ikm.desa_code).where(or_(*conditions))
+    if exclude_id is not None:
+        query = query.where(Ikm.id != exclude_id)
+    for row in session.execute(query.limit(200)):
+        if nib and row.nib == nib:
+            found.append({"id": row.id, "name": row.name, "reason": "dup.same_nib"})
+        elif name and similar(name, row.name) >= 0.85:
+            found.append({"id": row.id, "name": row.name, "reason": "dup.similar_name"})
+    return found
+
+
+# --- size class (PP 7/2021) --------------------------------------------------------------------
+
+MILIAR = 1_000_000_000
+
+
+def size_class(*, capital_rp: int | None, revenue_rp: int | None) -> SizeClass | None:
+    """Micro/small/medium/large by PP 7/2021: business capital (excluding land and buildings)
+    when known, otherwise annual sales. None when neither is known."""
+    if capital_rp is not None:
+        limits = (1 * MILIAR, 5 * MILIAR, 10 * MILIAR)
+        value = capital_rp
+    elif revenue_rp is not None:
+        limits = (2 * MILIAR, 15 * MILIAR, 50 * MILIAR)
+        value = revenue_rp
+    else:
+        return None
+    for limit, cls in zip(limits, (SizeClass.mikro, SizeClass.kecil, SizeClass.menengah),
+                          strict=True):
+        if value <= limit:
+            return cls
+    return SizeClass.besar
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IkmFilter:
+    search: str | None = None
+    kabupaten_code: str | None = None
+    kecamatan_code: str | None = None
+    cohort_id: int | None = None
+    category_code: str | None = None
+    stage: str | None = None  # reached at least this stage (services.overview stage names)
+    status: str | None = None
+
+
+def _filtered(query, f: IkmFilter, as_of: date):
+    from services.overview import _stage_conditions
+
+    query = query.where(Ikm.deleted_at.is_(None))
+    if f.search and f.search.strip():
+        term = f"%{f.search.strip().lower()}%"
+        query = query.where(or_(func.lower(Ikm.name).like(term),
+                                func.lower(Ikm.owner_name).like(term),
+                                Ikm.nib.like(f"%{f.search.strip()}%")))
+    if f.kabupaten_code:
+        query = query.where(Ikm.kabupaten_code == f.kabupaten_code)
+    if f.kecamatan_code:
+        query = query.where(Ikm.kecamatan_code == f.kecamatan_code)
+    if f.cohort_id:
+        query = query.where(Ikm.cohort_id == f.cohort_id)
+    if f.status:
+        query = query.where(Ikm.status == f.status)
+    if f.category_code:
+        query = query.where(Ikm.id.in_(select(Product.ikm_id).where(
+            Product.category_code == f.category_code, Product.deleted_at.is_(None))))
+    if f.stage:
+        query = query.where(_stage_conditions(as_of)[f.stage])
+    return query
+
+
+def list_ikm(session: Session, *, filters: IkmFilter = IkmFilter(), page: int = 1,
+             page_size: int = 50, as_of: date | None = None) -> tuple[list[dict], int]:
+    """One page of IKM matching the filters (newest first) and the total count, in SQL."""
+    as_of = as_of or date.today()
+    total = session.execute(_filtered(select(func.count(Ikm.id)), filters, as_of)).scalar_one()
+    products = (select(func.count(Product.id)).where(Product.ikm_id == Ikm.id,
+                                                     Product.deleted_at.is_(None))
+                .correlate(Ikm).scalar_subquery())
+    query = _filtered(
+        select(Ikm.id, Ikm.version, *[getattr(Ikm, c) for c in GRID_COLUMNS],
+               Ikm.kabupaten_code, Kabupaten.name.label("kabupaten"),
+               Kecamatan.name.label("kecamatan"), Desa.name.label("desa"),
+               Cohort.name.label("cohort"), products.label("products"))
+        .join(Kabupaten, Kabupaten.code == Ikm.kabupaten_code)
+        .join(Kecamatan, Kecamatan.code == Ikm.kecamatan_code)
+        .outerjoin(Desa, Desa.code == Ikm.desa_code)
+        .outerjoin(Cohort, Cohort.id == Ikm.cohort_id), filters, as_of)
+    page = max(1, page)
+    rows = session.execute(query.order_by(Ikm.id.desc()).limit(page_size)
+                           .offset((page - 1) * page_size))
+    return [dict(r._mapping) for r in rows], total
+
+
+def latest_financials(session: Session, ikm_id: int) -> dict | None:
+    """The newest year of figures of an IKM with its computed size class."""
+    row = session.execute(select(IkmFinancials).where(IkmFinancials.ikm_id == ikm_id)
+                          .order_by(IkmFinancials.year.desc()).limit(1)).scalar_one_or_none()
+    if row is None:
+        return None
+    return {"year": row.year, "capital_rp": row.capital_rp, "revenue_rp": row.revenue_rp,
+            "size_class": size_class(capital_rp=row.capital_rp, revenue_rp=row.revenue_rp)}

@@ -1,0 +1,91 @@
+"""Madura's regions in memory for cascading selects and for matching typed names to codes."""
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+from sqlmodel import Session, select
+
+from models import Desa, Kabupaten, Kecamatan
+from services.validation import Invalid, blank
+
+
+def _key(name: str) -> str:
+    # "Guluk-Guluk" = "guluk guluk" = "GULUKGULUK"; "Ra'as" = "Raas"
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+@dataclass(frozen=True)
+class Regions:
+    # Codes and names of the 4 kabupaten, 72 kecamatan and 990 desa.
+    kabupaten: dict[str, str]  # code -> name
+    kecamatan: dict[str, tuple[str, str]]  # code -> (kabupaten_code, name)
+    desa: dict[str, tuple[str, str]]  # code -> (kecamatan_code, name)
+
+    def kecamatan_of(self, kabupaten_code: str) -> dict[str, str]:
+        """Kecamatan code -> name within one regency, by code."""
+        return {c: n for c, (k, n) in sorted(self.kecamatan.items()) if k == kabupaten_code}
+
+    def desa_of(self, kecamatan_code: str) -> dict[str, str]:
+        """Desa code -> name within one kecamatan, by code."""
+        return {c: n for c, (k, n) in sorted(self.desa.items()) if k == kecamatan_code}
+
+    def _match(self, value, options: dict[str, str], what: str) -> str:
+        text = str(value).strip()
+        if text in options:  # a code
+            return text
+        wanted = _key(text)
+        for code, name in options.items():
+            if _key(name) == wanted:
+                return code
+        names = {_key(n): n for n in options.values()}
+        close = get_close_matches(wanted, list(names), n=1, cutoff=0.75)
+        if close:
+            raise Invalid(f"v.unknown_{what}_suggest", value=text, suggestion=names[close[0]])
+        raise Invalid(f"v.unknown_{what}", value=text)
+
+    def match_kabupaten(self, value) -> str:
+        """The code of a regency given by code or name ('Sumenep', '35.29', 'kab. sumenep')."""
+        text = re.sub(r"(?i)^(kabupaten|kab\.?)\s*", "", str(value).strip())
+        return self._match(text, self.kabupaten, "kabupaten")
+
+    def match_kecamatan(self, value, kabupaten_code: str) -> str:
+        """The code of a kecamatan of this regency given by code or (approximate) name."""
+        return self._match(value, self.kecamatan_of(kabupaten_code), "kecamatan")
+
+    def match_desa(self, value, kecamatan_code: str) -> str:
+        """The code of a desa of this kecamatan given by code or (approximate) name."""
+        text = re.sub(r"(?i)^(desa|kelurahan|kel\.?)\s+", "", str(value).strip())
+        return self._match(text, self.desa_of(kecamatan_code), "desa")
+
+    def resolve(self, errors, *, kabupaten=None, kecamatan=None, desa=None) -> dict:
+        """Codes for a typed location, top-down; problems go to `errors` by field name."""
+        out = {"kabupaten_code": None, "kecamatan_code": None, "desa_code": None}
+        if blank(kabupaten) and not blank(kecamatan) and str(kecamatan).strip() in self.kecamatan:
+            kabupaten = self.kecamatan[str(kecamatan).strip()][0]
+        if blank(kabupaten):
+            errors.add("kabupaten_code", "v.required")
+            return out
+        out["kabupaten_code"] = errors.check("kabupaten_code", self.match_kabupaten, kabupaten)
+        if out["kabupaten_code"] is None:
+            return out
+        if blank(kecamatan):
+            errors.add("kecamatan_code", "v.required")
+            return out
+        out["kecamatan_code"] = errors.check("kecamatan_code", self.match_kecamatan, kecamatan,
+                                             out["kabupaten_code"])
+        if out["kecamatan_code"] is not None and not blank(desa):
+            out["desa_code"] = errors.check("desa_code", self.match_desa, desa,
+                                            out["kecamatan_code"])
+        return out
+
+
+def load_regions(session: Session) -> Regions:
+    """All regions of Madura from the reference tables."""
+    return Regions(
+        kabupaten=dict(session.exec(select(Kabupaten.code, Kabupaten.name)).all()),
+        kecamatan={c: (k, n) for c, k, n in session.exec(
+            select(Kecamatan.code, Kecamatan.kabupaten_code, Kecamatan.name)).all()},
+        desa={c: (k, n) for c, k, n in session.exec(
+            select(Desa.code, Desa.kecamatan_code, Desa.name)).all()},
+    )

@@ -1,0 +1,243 @@
+"""Field rules shared by forms, the grid, imports and exports.
+
+Every rule answers an i18n key (`v.*`) with parameters instead of raising, so one value can be
+checked the same way whether it came from a form, a grid cell or a spreadsheet cell.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+# A problem with one value: the message key and its parameters.
+Problem = tuple[str, dict]
+
+
+class Invalid(ValueError):
+    """A value that cannot be parsed or breaks a rule; carries its i18n key and params."""
+
+    def __init__(self, key: str, **params):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def blank(value) -> bool:
+    """Whether a raw value counts as empty (None, '', whitespace, NaN)."""
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def clean_text(value, *, max_len: int | None = None) -> str | None:
+    """Trimmed text with inner whitespace collapsed; None when blank; refuses over-long text."""
+    if blank(value):
+        return None
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(value))).strip()
+    if any(ord(ch) < 32 for ch in text):
+        raise Invalid("v.control_chars")
+    if max_len is not None and len(text) > max_len:
+        raise Invalid("v.too_long", max=max_len)
+    return text
+
+
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
+
+
+def parse_number(value) -> Decimal | None:
+    """A number written the Indonesian or the English way: 'Rp 1.500.000', '1.500.000,50',
+    '1,500,000.50', '2,5', 1500000. None when blank."""
+    if blank(value):
+        return None
+    if isinstance(value, bool):
+        raise Invalid("v.not_number")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    text = str(value).strip()
+    text = re.sub(r"(?i)^(rp\.?|idr|usd|\$)\s*", "", text).replace(" ", "").replace("\u00a0", "")
+    text = text.removesuffix(",-").removesuffix(".-")
+    if not _NUMBER.match(text):
+        raise Invalid("v.not_number")
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        # The later separator is the decimal one: 1.500.000,50 or 1,500,000.50
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        text = text.replace(thousands, "").replace(decimal_sep, ".")
+    elif commas:
+        # Indonesian: one comma is the decimal sign (2,5); several group thousands (1,500,000)
+        text = text.replace(",", "") if commas > 1 else text.replace(",", ".")
+    elif dots > 1 or (dots == 1 and len(text.split(".")[-1]) == 3 and text.split(".")[0] != "0"):
+        text = text.replace(".", "")  # 1.500.000 or 1.500: Indonesian thousands
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+        raise Invalid("v.not_number") from exc
+
+
+def parse_int(value, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    """A whole number within bounds, or None when blank."""
+    number = parse_number(value)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise Invalid("v.not_whole")
+    result = int(number)
+    if minimum is not None and result < minimum:
+        raise Invalid("v.too_small", min=minimum)
+    if maximum is not None and result > maximum:
+        raise Invalid("v.too_large", max=maximum)
+    return result
+
+
+def parse_money(value) -> int | None:
+    """Rupiah as a whole, non-negative number ('Rp 1.500.000' -> 1500000)."""
+    number = parse_number(value)
+    if number is None:
+        return None
+    if number < 0:
+        raise Invalid("v.negative")
+    if number > 10**15:
+        raise Invalid("v.too_large", max="10¹⁵")
+    return int(number.quantize(Decimal(1)))
+
+
+def parse_positive(value) -> float | None:
+    """A number greater than zero (prices, capacities, volumes), or None when blank."""
+    number = parse_number(value)
+    if number is None:
+        return None
+    if number <= 0:
+        raise Invalid("v.not_positive")
+    return float(number)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+def parse_date(value) -> date | None:
+    """A date from ISO, dd-mm-yyyy, dd/mm/yyyy or a spreadsheet date; None when blank."""
+    if blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        return value.to_pydatetime().date()
+    text = str(value).strip().split(" ")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if not 1900 <= parsed.year <= 2100:
+            raise Invalid("v.bad_date")
+        return parsed
+    raise Invalid("v.bad_date")
+
+
+def parse_nib(value) -> str | None:
+    """A Nomor Induk Berusaha: exactly 13 digits (spaces and dots allowed in input)."""
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet turned it into a number
+    digits = re.sub(r"[\s.\-]", "", str(value))
+    if not re.fullmatch(r"\d{13}", digits):
+        raise Invalid("v.nib")
+    return digits
+
+
+def parse_phone(value) -> str | None:
+    """An Indonesian phone number normalised to 08…/0xx… digits ('+62 812-3456-789' ->
+    '08123456789'); 9 to 14 digits."""
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"[\s().\-/]", "", str(value))
+    if text.startswith("+62"):
+        text = "0" + text[3:]
+    elif text.startswith("62") and len(text) >= 10:
+        text = "0" + text[2:]
+    elif text.startswith("8") and 9 <= len(text) <= 13:
+        text = "0" + text  # the leading zero a spreadsheet dropped
+    if not re.fullmatch(r"0\d{8,13}", text):
+        raise Invalid("v.phone")
+    return text
+
+
+def gtin_valid(code: str) -> bool:
+    """Whether a GTIN-8/12/13/14 has a correct check digit."""
+    if not re.fullmatch(r"\d{8}|\d{12,14}", code):
+        return False
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def parse_gtin(value) -> str | None:
+    """A barcode number with a valid GS1 check digit, or None when blank."""
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    code = re.sub(r"\s", "", str(value))
+    if not gtin_valid(code):
+        raise Invalid("v.gtin")
+    return code
+
+
+def parse_choice(value, choices) -> str | None:
+    """One of a closed set (matched case-insensitively), or None when blank."""
+    if blank(value):
+        return None
+    text = str(value).strip()
+    for choice in choices:
+        if text.lower() == str(choice).lower():
+            return choice
+    raise Invalid("v.choice", choices=", ".join(map(str, choices)))
+
+
+def parse_year(value) -> int | None:
+    """A plausible year (1900 up to next year), or None when blank."""
+    return parse_int(value, minimum=1900, maximum=date.today().year + 1)
+
+
+@dataclass
+class Errors:
+    # Problems collected while cleaning one record: field -> (key, params).
+    items: dict[str, Problem] = field(default_factory=dict)
+
+    def add(self, name: str, key: str, **params) -> None:
+        self.items.setdefault(name, (key, params))
+
+    def check(self, name: str, parse, value, *args, **kwargs):
+        """Run a parser; record its problem under `name` and return None on failure."""
+        try:
+            return parse(value, *args, **kwargs)
+        except Invalid as exc:
+            self.items.setdefault(name, (exc.key, exc.params))
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def similar(a: str, b: str) -> float:
+    """How alike two business names are (0–1), ignoring case, punctuation and legal forms."""
+    from difflib import SequenceMatcher
+
+    def norm(s: str) -> str:
+        s = re.sub(r"[^a-z0-9 ]", " ", s.lower())
+        s = re.sub(r"\b(ud|cv|pt|koperasi|kop|ikm|usaha|toko)\b", " ", s)
+        return re.sub(r"\s+", " ", s).strip()
+
+    return SequenceMatcher(None, norm(a), norm(b)).ratio()

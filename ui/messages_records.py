@@ -1,0 +1,3 @@
+"""Messages of the records feature, in both languages (merged into ui/catalogue.py)."""
+
+MESSAGES: dict[str, dict[str, str]] = {"id": {}, "en": {}}
