@@ -1,0 +1,125 @@
+"""Field rules as staff type values: Indonesian numbers, NIB, phones, barcodes, dates."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.validation import (
+    Invalid,
+    gtin_valid,
+    parse_date,
+    parse_gtin,
+    parse_int,
+    parse_money,
+    parse_nib,
+    parse_number,
+    parse_phone,
+    similar,
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Rp 1.500.000", Decimal(1500000)), ("Rp1.500.000,-", Decimal(1500000)),
+    ("1.500.000,50", Decimal("1500000.50")), ("1,500,000.50", Decimal("1500000.50")),
+    ("2,5", Decimal("2.5")), ("1.500", Decimal(1500)), ("0.5", Decimal("0.5")),
+    ("IDR 250.000", Decimal(250000)), (" 42 ", Decimal(42)), (1500000.0, Decimal("1500000.0")),
+    (7, Decimal(7)),
+])
+def test_numbers_the_indonesian_and_english_way(text, expected):
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1.2.3,4,5x", "Rp", "--5", "1e5", "true"])
+def test_not_numbers_are_refused(text):
+    with pytest.raises(Invalid) as err:
+        parse_number(text)
+    assert err.value.key == "v.not_number"
+
+
+def test_money_is_whole_non_negative_rupiah():
+    assert parse_money("Rp 1.500.000,50") == 1500000
+    with pytest.raises(Invalid) as err:
+        parse_money("-5")
+    assert err.value.key == "v.negative"
+    assert parse_money("  ") is None
+
+
+def test_int_bounds():
+    assert parse_int("12") == 12
+    with pytest.raises(Invalid) as err:
+        parse_int("2,5")
+    assert err.value.key == "v.not_whole"
+    with pytest.raises(Invalid) as err:
+        parse_int("-1", minimum=0)
+    assert (err.value.key, err.value.params) == ("v.too_small", {"min": 0})
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("3529010203040", "3529010203040"), ("3529 0102 0304 0", "3529010203040"),
+    (3529010203040.0, "3529010203040"), ("3529.0102.0304.0", "3529010203040"),
+])
+def test_nib_accepts_13_digits_however_typed(value, expected):
+    assert parse_nib(value) == expected
+
+
+@pytest.mark.parametrize("value", ["123", "35290102030401", "352901020304X"])
+def test_nib_refuses_anything_else(value):
+    with pytest.raises(Invalid) as err:
+        parse_nib(value)
+    assert err.value.key == "v.nib"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("+62 812-3456-789", "08123456789"), ("62812345678", "0812345678"),
+    ("0812 3456 7890", "081234567890"), (81234567890.0, "081234567890"),
+    ("(0328) 662-123", "0328662123"),
+])
+def test_phone_is_normalised(value, expected):
+    assert parse_phone(value) == expected
+
+
+@pytest.mark.parametrize("value", ["12345", "08-abc", "+1 555 0100 999 999 9"])
+def test_bad_phones_are_refused(value):
+    with pytest.raises(Invalid):
+        parse_phone(value)
+
+
+def test_gtin_check_digit():
+    assert gtin_valid("8991234567893") is False
+    assert parse_gtin("4006381333931") == "4006381333931"  # a real EAN-13
+    with pytest.raises(Invalid) as err:
+        parse_gtin("4006381333932")
+    assert err.value.key == "v.gtin"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-03-05", date(2024, 3, 5)), ("05-03-2024", date(2024, 3, 5)),
+    ("5/3/2024", date(2024, 3, 5)), ("05.03.2024", date(2024, 3, 5)),
+    (date(2024, 3, 5), date(2024, 3, 5)),
+])
+def test_dates(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["31-02-2024", "kemarin", "3024-01-01"])
+def test_bad_dates(value):
+    with pytest.raises(Invalid) as err:
+        parse_date(value)
+    assert err.value.key == "v.bad_date"
+
+
+def test_similar_names_ignore_legal_form_and_case():
+    assert similar("UD Kerupuk Ikan Barokah", "kerupuk ikan barokah") > 0.95
+    assert similar("Batik Tulis Pamekasan", "Petis Udang Sumenep") < 0.6
+
+
+@given(st.one_of(st.text(max_size=60), st.integers(), st.floats(allow_nan=True), st.none()))
+def test_parsers_raise_only_invalid(value):
+    for parse in (parse_number, parse_money, parse_nib, parse_phone, parse_gtin, parse_date):
+        try:
+            parse(value)
+        except Invalid:
+            pass
