@@ -33,6 +33,8 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "app_pages/overview.py", "page.overview", ":material/dashboard:",
              ALL_ROLES, default=True),
+    PageSpec("data_ikm", "app_pages/data_ikm.py", "page.data_ikm", ":material/storefront:",
+             ALL_ROLES),
     PageSpec("admin", "app_pages/admin.py", "page.admin", ":material/admin_panel_settings:",
              frozenset({Role.admin})),
     PageSpec("account", "app_pages/account.py", "page.account", ":material/person:", ALL_ROLES),

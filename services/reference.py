@@ -8,3 +8,21 @@ from models import Kabupaten
 def kabupaten_options(session: Session) -> dict[str, str]:
     """Regency code -> name, in code order."""
     return dict(session.exec(select(Kabupaten.code, Kabupaten.name).order_by(Kabupaten.code)).all())
+
+
+def category_options(session: Session) -> dict[str, str]:
+    """Product category code -> Indonesian name, by name."""
+    from models import ProductCategory
+
+    return dict(session.exec(select(ProductCategory.code, ProductCategory.name_id)
+                             .order_by(ProductCategory.name_id)).all())
+
+
+def cohort_options(session: Session, kabupaten_code: str | None = None) -> dict[int, str]:
+    """Live cohort id -> name (optionally of one regency), newest first."""
+    from models import Cohort
+
+    query = select(Cohort.id, Cohort.name).where(Cohort.deleted_at.is_(None))
+    if kabupaten_code:
+        query = query.where(Cohort.kabupaten_code == kabupaten_code)
+    return dict(session.exec(query.order_by(Cohort.year.desc(), Cohort.name)).all())

@@ -27,15 +27,18 @@ def cached(ctx: AppContext, fn: Callable, **kwargs) -> Any:
                 tuple(sorted(kwargs.items())))
 
 
-def show_service_error(exc: Exception) -> None:
-    """Render a ServiceError (and its per-field problems) in the user's language."""
+def show_service_error(exc: Exception, label: Callable[[str], str] | None = None) -> None:
+    """Render a ServiceError and each field's problem (with its parameters) in the user's
+    language; `label` names a field (default: the `field.*` messages)."""
     from services.errors import ServiceError, ValidationFailed
     from ui.i18n import t
 
     if not isinstance(exc, ServiceError):
         raise exc
-    st.error(t(exc.key, **exc.params))
+    params = {k: v for k, v in exc.params.items() if k != "details"}
+    st.error(t(exc.key, **params))
     if isinstance(exc, ValidationFailed):
-        for field, keys in exc.errors.items():
-            for key in keys:
-                st.caption(f"**{t('field.' + field)}**: {t(key)}")
+        label = label or (lambda field: t("field." + field))
+        details = exc.params.get("details") or {f: (keys[0], {}) for f, keys in exc.errors.items()}
+        for field, (key, key_params) in details.items():
+            st.caption(f"**{label(field)}**: {t(key, **key_params)}")

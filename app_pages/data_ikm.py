@@ -1,0 +1,201 @@
+"""Data IKM: search and filter the list, edit rows in a grid, add an IKM with a form."""
+
+import pandas as pd
+import streamlit as st
+
+from db import write_session
+from services import ikm as svc
+from services.errors import ServiceError
+from services.overview import STAGE_COLUMNS
+from services.permissions import can
+from services.reference import category_options, cohort_options
+from services.regions import load_regions
+from ui.data import cached, show_service_error
+from ui.i18n import t
+from ui.session import context, current_actor
+
+ctx = context()
+actor = current_actor()
+may_write = can(actor, "programme.write")
+regions = cached(ctx, load_regions)
+categories = cached(ctx, category_options)
+
+st.title(t("page.data_ikm"))
+if flash := st.session_state.pop("ikm_flash", None):
+    st.success(flash)
+
+
+def header(name: str) -> str:
+    return t(f"ikm.col.{name}")
+
+
+list_tab, add_tab = st.tabs([t("ikm.tab_list"), t("ikm.tab_add")]) if may_write \
+    else (st.container(), None)
+
+# --- list, filters, grid ----------------------------------------------------------------------
+with list_tab:
+    c = st.columns([3, 2, 2, 2])
+    search = c[0].text_input(t("ikm.search"), key="ikm_search",
+                             placeholder=t("ikm.search_hint"))
+    kab = c[1].selectbox(t("col.kabupaten"), [None, *regions.kabupaten], key="ikm_f_kab",
+                         format_func=lambda k: t("ikm.all") if k is None else regions.kabupaten[k])
+    kec_options = regions.kecamatan_of(kab) if kab else {}
+    kec = c[2].selectbox(t("ikm.col.kecamatan"), [None, *kec_options], key="ikm_f_kec",
+                         format_func=lambda k: t("ikm.all") if k is None else kec_options[k],
+                         disabled=not kab)
+    cohorts = cached(ctx, cohort_options, kabupaten_code=kab)
+    cohort = c[3].selectbox(t("ikm.col.cohort"), [None, *cohorts], key="ikm_f_cohort",
+                            format_func=lambda k: t("ikm.all") if k is None else cohorts[k])
+    c = st.columns([2, 2, 2, 2])
+    category = c[0].selectbox(t("ikm.category"), [None, *categories], key="ikm_f_cat",
+                              format_func=lambda k: t("ikm.all") if k is None else categories[k])
+    stages = [s for s in STAGE_COLUMNS if s != "registered"]
+    stage = c[1].selectbox(t("ikm.stage"), [None, *stages], key="ikm_f_stage",
+                           format_func=lambda s: t("ikm.all") if s is None else t(f"col.{s}"))
+    status = c[2].selectbox(t("ikm.col.status"), [None, *svc.STATUSES], key="ikm_f_status",
+                            format_func=lambda s: t("ikm.all") if s is None else t(f"ikm.{s}"))
+    page_size = c[3].selectbox(t("ikm.page_size"), [25, 50, 100], index=1, key="ikm_page_size")
+    filters = svc.IkmFilter(search=search or None, kabupaten_code=kab, kecamatan_code=kec,
+                            cohort_id=cohort, category_code=category, stage=stage, status=status)
+    if st.session_state.get("ikm_last_filters") != filters:
+        st.session_state["ikm_last_filters"] = filters
+        st.session_state["ikm_page"] = 1
+    total = cached(ctx, svc.list_ikm, filters=filters, page=1, page_size=1)[1]
+    pages = max(1, -(-total // page_size))
+    page = min(st.session_state.get("ikm_page", 1), pages)
+    rows, total = cached(ctx, svc.list_ikm, filters=filters, page=page, page_size=page_size)
+
+    info, nav = st.columns([3, 2])
+    info.caption(t("ikm.count", total=f"{total:,}".replace(",", "."), page=page, pages=pages))
+    with nav:
+        p1, p2, p3 = st.columns(3)
+        if p1.button("‹", key="ikm_prev", disabled=page <= 1, width="stretch"):
+            st.session_state["ikm_page"] = page - 1
+            st.rerun()
+        p2.caption(f"{page} / {pages}")
+        if p3.button("›", key="ikm_next", disabled=page >= pages, width="stretch"):
+            st.session_state["ikm_page"] = page + 1
+            st.rerun()
+
+    shown = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort",
+             "products", "owner_gender", "legal_form", "founded_year", "employees",
+             "employees_female", "status"]
+    frame = pd.DataFrame(rows, columns=["id", "version", "kabupaten_code", *shown])
+    editable = set(svc.GRID_COLUMNS) if may_write else set()
+    config = {name: st.column_config.Column(header(name), disabled=name not in editable)
+              for name in shown}
+    config["owner_gender"] = st.column_config.SelectboxColumn(
+        header("owner_gender"), options=["L", "P"], disabled="owner_gender" not in editable)
+    config["legal_form"] = st.column_config.SelectboxColumn(
+        header("legal_form"), options=list(svc.LEGAL_FORMS), disabled="legal_form" not in editable)
+    config["status"] = st.column_config.SelectboxColumn(
+        header("status"), options=list(svc.STATUSES), disabled="status" not in editable)
+    for name in ("founded_year", "employees", "employees_female", "products"):
+        config[name] = st.column_config.NumberColumn(header(name), format="%d",
+                                                     disabled=name not in editable)
+    # A new grid (and so no stale cell edits) for every page and filter combination.
+    view = (page, page_size, filters)
+    if st.session_state.get("ikm_grid_view") != view:
+        st.session_state["ikm_grid_view"] = view
+        st.session_state["ikm_grid_gen"] = st.session_state.get("ikm_grid_gen", 0) + 1
+    editor_key = f"ikm_grid_{st.session_state['ikm_grid_gen']}"
+    st.session_state["ikm_grid_key"] = editor_key
+    st.data_editor(frame[shown], key=editor_key, column_config=config, hide_index=True,
+                   width="stretch", num_rows="fixed", height=min(38 + 35 * max(len(frame), 1), 560))
+
+    if may_write:
+        edited = st.session_state.get(editor_key, {}).get("edited_rows", {})
+        st.caption(t("ikm.grid_hint", count=len(edited)))
+        if st.button(t("ikm.grid_save"), type="primary", disabled=not edited, key="ikm_grid_save"):
+            edits = [{"row": int(i) + 1, "id": int(frame.iloc[int(i)]["id"]),
+                      "version": int(frame.iloc[int(i)]["version"]),
+                      "changes": {k: (None if pd.isna(v) else v) for k, v in changes.items()}}
+                     for i, changes in edited.items()]
+            try:
+                with write_session(ctx.engine) as session:
+                    saved = svc.update_many(session, actor=actor, edits=edits)
+            except svc.CellErrors as exc:
+                st.error(t("err.cells", count=len(exc.cells)))
+                st.dataframe(pd.DataFrame([{
+                    t("ikm.err_row"): cell.row, t("ikm.err_column"):
+                    header(cell.column) if cell.column else "—",
+                    t("ikm.err_value"): "" if cell.value is None else str(cell.value),
+                    t("ikm.err_reason"): t(cell.key, **cell.params)} for cell in exc.cells]),
+                    hide_index=True, width="stretch")
+            except ServiceError as exc:
+                show_service_error(exc)
+            else:
+                st.session_state.pop(editor_key, None)
+                st.session_state["ikm_flash"] = t("ikm.grid_saved", count=saved)
+                st.rerun()
+
+# --- add form -----------------------------------------------------------------------------------
+if add_tab is not None:
+    with add_tab:
+        kept = st.session_state.setdefault("ikm_form_keep", {})
+        st.caption(t("ikm.required_note"))
+        c = st.columns(3)
+        kab_choices = [k for k in regions.kabupaten
+                       if actor.kabupaten_code in (None, k)]
+        f_kab = c[0].selectbox(header("kabupaten_code") + " *", kab_choices, key="ikm_new_kab",
+                               format_func=lambda k: regions.kabupaten[k],
+                               index=kab_choices.index(kept["kab"]) if kept.get("kab")
+                               in kab_choices else 0)
+        kecs = regions.kecamatan_of(f_kab)
+        f_kec = c[1].selectbox(header("kecamatan_code") + " *", list(kecs), key="ikm_new_kec",
+                               format_func=lambda k: kecs[k])
+        desas = regions.desa_of(f_kec)
+        f_desa = c[2].selectbox(header("desa_code"), [None, *desas], key="ikm_new_desa",
+                                format_func=lambda k: "—" if k is None else desas[k])
+        with st.form("ikm_new", clear_on_submit=False, border=False):
+            c = st.columns(3)
+            values = {
+                "name": c[0].text_input(header("name") + " *", key="ikm_new_name"),
+                "owner_name": c[1].text_input(header("owner_name"), key="ikm_new_owner"),
+                "owner_gender": c[2].selectbox(header("owner_gender"), [None, "L", "P"],
+                                               key="ikm_new_gender",
+                                               format_func=lambda g: "—" if g is None
+                                               else t(f"ikm.gender_{g}")),
+                "nib": c[0].text_input(header("nib"), key="ikm_new_nib", max_chars=20,
+                                       help=t("ikm.nib_help")),
+                "phone": c[1].text_input(header("phone"), key="ikm_new_phone"),
+                "legal_form": c[2].selectbox(header("legal_form"), [None, *svc.LEGAL_FORMS],
+                                             key="ikm_new_legal",
+                                             format_func=lambda v: "—" if v is None else v),
+                "address": st.text_input(header("address"), key="ikm_new_address"),
+            }
+            c = st.columns(4)
+            values["founded_year"] = c[0].text_input(header("founded_year"), key="ikm_new_year")
+            values["employees"] = c[1].text_input(header("employees"), key="ikm_new_emp")
+            values["employees_female"] = c[2].text_input(header("employees_female"),
+                                                         key="ikm_new_emp_f")
+            f_cohorts = cached(ctx, cohort_options, kabupaten_code=f_kab)
+            values["cohort_id"] = c[3].selectbox(header("cohort_id"), [None, *f_cohorts],
+                                                 key="ikm_new_cohort",
+                                                 format_func=lambda k: "—" if k is None
+                                                 else f_cohorts[k])
+            confirm = st.checkbox(t("ikm.save_anyway"), key="ikm_new_confirm")
+            b1, b2, _ = st.columns([1, 1, 2])
+            save = b1.form_submit_button(t("ikm.save"), type="primary", width="stretch")
+            again = b2.form_submit_button(t("ikm.save_again"), width="stretch")
+        if save or again:
+            values.update(kabupaten_code=f_kab, kecamatan_code=f_kec, desa_code=f_desa)
+            with write_session(ctx.engine) as session:
+                dupes = svc.find_duplicates(session, data=values)
+            if dupes and not confirm:
+                st.warning(t("ikm.dupes") + "\n\n" + "\n".join(
+                    f"- {d['name']} (#{d['id']}): {t(d['reason'])}" for d in dupes))
+            else:
+                try:
+                    with write_session(ctx.engine) as session:
+                        made = svc.create_ikm(session, actor=actor, data=values)
+                except ServiceError as exc:
+                    show_service_error(exc, label=header)
+                else:
+                    keep = ("ikm_new_kab", "ikm_new_kec", "ikm_new_desa", "ikm_new_cohort")
+                    kept["kab"] = f_kab
+                    for key in [k for k in st.session_state if str(k).startswith("ikm_new_")]:
+                        if not again or key not in keep:
+                            del st.session_state[key]
+                    st.session_state["ikm_flash"] = t("ikm.saved", name=made.name)
+                    st.rerun()

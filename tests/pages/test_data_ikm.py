@@ -1,0 +1,103 @@
+"""The Data IKM page as staff use it: filter, page, edit in the grid, add with the form."""
+
+from sqlmodel import Session, func, select
+
+from db.engine import get_engine
+from models import AuditLog, Ikm
+from tests.pages.conftest import make_app
+
+
+def open_page(username: str):
+    at = make_app(username)
+    at.run()
+    at.switch_page("app_pages/data_ikm.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ikm_count() -> int:
+    with Session(get_engine()) as s:
+        return s.exec(select(func.count()).select_from(Ikm).where(Ikm.deleted_at.is_(None))).one()
+
+
+def test_list_pages_and_filters_on_the_server(demo_db):
+    at = open_page("tamu")
+    assert "480 IKM · halaman 1 dari 10" in at.caption[0].value
+    at.selectbox(key="ikm_f_kab").set_value("35.29").run()
+    assert "120 IKM" in at.caption[0].value
+    at.button(key="ikm_next").click().run()
+    assert "halaman 2 dari 3" in at.caption[0].value
+    at.text_input(key="ikm_search").input("zzzz-no-such-ikm").run()
+    assert "0 IKM" in at.caption[0].value
+
+
+def test_viewer_gets_no_edit_controls(demo_db):
+    at = open_page("tamu")
+    assert not [b for b in at.button if b.key == "ikm_grid_save"]
+    assert len(at.tabs) == 0
+
+
+def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_next(demo_db):
+    before = ikm_count()
+    at = open_page("staf")
+    assert at.selectbox(key="ikm_new_kab").options == ["Sumenep"]  # scoped staff: own regency
+    at.text_input(key="ikm_new_name").input("Petis Udang Bu Rahma")
+    at.text_input(key="ikm_new_nib").input("3529999988877")
+    at.text_input(key="ikm_new_phone").input("0812-3344-5566")
+    at.button[[b.label for b in at.button].index("Simpan dan tambah lagi")].click().run()
+    assert not at.exception
+    assert ikm_count() == before + 1
+    assert "Petis Udang Bu Rahma" in at.success[0].value
+    assert at.text_input(key="ikm_new_name").value == ""  # cleared for the next record
+    with Session(get_engine()) as s:
+        row = s.exec(select(Ikm).where(Ikm.nib == "3529999988877")).one()
+        assert (row.kabupaten_code, row.phone) == ("35.29", "081233445566")
+        assert s.exec(select(AuditLog).where(AuditLog.table_name == "ikm",
+                                             AuditLog.row_id == str(row.id))).one()
+
+
+def test_bad_form_input_gets_messages_and_writes_nothing(demo_db):
+    before = ikm_count()
+    at = open_page("staf")
+    at.text_input(key="ikm_new_nib").input("12345")
+    at.text_input(key="ikm_new_emp").input("dua")
+    at.button[[b.label for b in at.button].index("Simpan")].click().run()
+    assert at.error and ikm_count() == before
+    captions = " ".join(c.value for c in at.caption)
+    assert "NIB harus 13 digit angka." in captions and "Bukan angka." in captions
+    assert "Wajib diisi." in captions
+
+
+def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
+    at = open_page("admin")
+    key = at.session_state["ikm_grid_key"]
+    at.session_state[key] = {"edited_rows": {"0": {"employees": 77}, "1": {"phone": "12"}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="ikm_grid_save").click().run()
+    assert "1 isian ditolak; tidak ada yang disimpan." in at.error[0].value
+    report = at.dataframe[-1].value
+    assert list(report["Kolom"]) == ["Telepon"] and list(report["Baris"]) == [2]
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == 77)).one() == 0
+    at.session_state[key] = {"edited_rows": {"0": {"employees": 77}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    at.button(key="ikm_grid_save").click().run()
+    assert not at.exception
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == 77)).one() == 1
+
+
+def test_scoped_staff_cannot_edit_another_regency_in_the_grid(demo_db):
+    at = open_page("staf")
+    at.selectbox(key="ikm_f_kab").set_value("35.26").run()
+    key = at.session_state["ikm_grid_key"]
+    at.session_state[key] = {"edited_rows": {"0": {"owner_name": "Direbut"}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="ikm_grid_save").click().run()
+    assert "di luar wilayah Anda" in at.dataframe[-1].value.iloc[0]["Alasan"]
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Ikm)
+                      .where(Ikm.owner_name == "Direbut")).one() == 0
