@@ -152,7 +152,7 @@ if add_tab is not None:
             values = {
                 "name": c[0].text_input(header("name") + " *", key="ikm_new_name"),
                 "owner_name": c[1].text_input(header("owner_name"), key="ikm_new_owner"),
-                "owner_gender": c[2].selectbox(header("owner_gender"), [None, "L", "P"],
+                "owner_gender": c[2].selectbox(t("ikm.gender"), [None, "L", "P"],
                                                key="ikm_new_gender",
                                                format_func=lambda g: "—" if g is None
                                                else t(f"ikm.gender_{g}")),

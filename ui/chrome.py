@@ -49,7 +49,10 @@ def sidebar(ctx: AppContext, user: User) -> bool:
         demo_badge(ctx.settings.demo)
         st.markdown(t("app.signed_in_as", name=html.escape(user.display_name),
                       role=t(f"role.{user.role}")))
-        scope = user.kabupaten_code or t("app.scope_all")
+        from services.reference import kabupaten_options
+        from ui.data import cached
+
+        scope = cached(ctx, kabupaten_options).get(user.kabupaten_code) or t("app.scope_all")
         st.caption(t("app.scope", scope=scope))
         language_switch(ctx, user)
         return st.button(t("app.logout"), icon=":material/logout:", key="logout_btn",

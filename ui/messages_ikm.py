@@ -58,6 +58,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ikm.err_reason": "Alasan",
         "ikm.required_note": "Kolom bertanda * wajib diisi. Kabupaten, kecamatan dan desa "
                              "dipilih berurutan.",
+        "ikm.gender": "Jenis kelamin pemilik",
         "ikm.gender_L": "Laki-laki",
         "ikm.gender_P": "Perempuan",
         "ikm.nib_help": "Nomor Induk Berusaha dari OSS: 13 digit.",
@@ -148,6 +149,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ikm.err_reason": "Reason",
         "ikm.required_note": "Fields marked * are required. Choose regency, district and "
                              "village in turn.",
+        "ikm.gender": "Owner's gender",
         "ikm.gender_L": "Male",
         "ikm.gender_P": "Female",
         "ikm.nib_help": "Business ID from OSS: 13 digits.",
