@@ -10,6 +10,7 @@ from services.overview import STAGE_COLUMNS
 from services.permissions import can
 from services.reference import category_options, cohort_options
 from services.regions import load_regions
+from ui import ikm_detail
 from ui.data import cached, show_service_error
 from ui.i18n import t
 from ui.session import context, current_actor
@@ -29,8 +30,11 @@ def header(name: str) -> str:
     return t(f"ikm.col.{name}")
 
 
-list_tab, add_tab = st.tabs([t("ikm.tab_list"), t("ikm.tab_add")]) if may_write \
-    else (st.container(), None)
+if may_write:
+    list_tab, detail_tab, add_tab = st.tabs([t("ikm.tab_list"), t("ikm.tab_detail"),
+                                             t("ikm.tab_add")])
+else:
+    (list_tab, detail_tab), add_tab = st.tabs([t("ikm.tab_list"), t("ikm.tab_detail")]), None
 
 # --- list, filters, grid ----------------------------------------------------------------------
 with list_tab:
@@ -128,6 +132,16 @@ with list_tab:
                 st.session_state.pop(editor_key, None)
                 st.session_state["ikm_flash"] = t("ikm.grid_saved", count=saved)
                 st.rerun()
+
+# --- detail of one IKM -------------------------------------------------------------------------
+with detail_tab:
+    names = {int(r["id"]): f"{r['name']} · {r['kecamatan']} (#{r['id']})" for r in rows}
+    if names:
+        chosen = st.selectbox(t("ikm.pick"), list(names), format_func=names.get,
+                              key="ikm_detail_pick")
+        ikm_detail.render(ctx, chosen)
+    else:
+        st.caption(t("det.none"))
 
 # --- add form -----------------------------------------------------------------------------------
 if add_tab is not None:

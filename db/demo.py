@@ -546,6 +546,12 @@ class _Generator:
         rng = self.rng
         names, unit, (c_lo, c_hi), shelf, (p_lo, p_hi), (k_lo, k_hi), _ = PRODUCT_SPECS[category]
         pname, hs = rng.choice(names)
+        hs = hs.replace(".", "")  # stored as digits, as the product rules clean them
+        taken = ctx.setdefault("product_names", set())
+        base, n = pname, 2
+        while pname.lower() in taken:  # IKM + product name is the import key: keep it unique
+            pname, n = f"{base} {n}", n + 1
+        taken.add(pname.lower())
         food = self.is_food[category]
         net = rng.randint(c_lo, c_hi)
         if unit == "g":

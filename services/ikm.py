@@ -117,6 +117,8 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
             e.add("cohort_id", "v.cohort_other_regency")
     out["export_commitment_on"] = e.check("export_commitment_on", parse_date,
                                           raw.get("export_commitment_on"))
+    if out["export_commitment_on"] and out["export_commitment_on"] > date.today():
+        e.add("export_commitment_on", "v.future_date")
     status = raw.get("status")
     out["status"] = e.check("status", parse_choice, "aktif" if blank(status) else status,
                             STATUSES)
@@ -145,13 +147,18 @@ def _raise(errors: Errors) -> None:
                                details=errors.items)
 
 
-def _nib_taken(session: Session, nib: str | None, exclude_id: int | None) -> bool:
+def _nib_taken(session: Session, nib: str | None, exclude_id: int | None) -> str | None:
+    """None if the NIB is free, else the message key: taken by a live IKM or by one in the
+    trash (the unique index covers both; an admin can restore the trashed one)."""
     if not nib:
-        return False
-    query = select(Ikm.id).where(Ikm.nib == nib)
+        return None
+    query = select(Ikm.id, Ikm.deleted_at).where(Ikm.nib == nib)
     if exclude_id is not None:
         query = query.where(Ikm.id != exclude_id)
-    return session.execute(query).first() is not None
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    return "v.nib_taken" if found.deleted_at is None else "v.nib_in_trash"
 
 
 def ikm_values(row: Ikm) -> dict:
@@ -167,8 +174,8 @@ def create_ikm(session: Session, *, actor: Actor, data: dict) -> Ikm:
         require(actor, "programme.write", clean["kabupaten_code"])
     else:
         require(actor, "programme.write")
-    if _nib_taken(session, clean["nib"], None):
-        errors.add("nib", "v.nib_taken")
+    if taken := _nib_taken(session, clean["nib"], None):
+        errors.add("nib", taken)
     _raise(errors)
     row = Ikm(**clean, created_by=actor.username)
     session.add(row)
@@ -178,7 +185,17 @@ def create_ikm(session: Session, *, actor: Actor, data: dict) -> Ikm:
     return row
 
 
+def _flush(session: Session) -> None:
+    # A concurrent writer bumped the version between our read and this UPDATE.
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleRecord() from exc
+
+
 def _live(session: Session, ikm_id: int) -> Ikm:
+    if not isinstance(ikm_id, int) or not 0 < ikm_id <= 2**31 - 1:
+        raise ServiceError("err.not_found")
     row = session.get(Ikm, ikm_id)
     if row is None or row.deleted_at is not None:
         raise ServiceError("err.not_found")
@@ -197,8 +214,8 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
     clean, errors = clean_ikm({**before, **changes}, regions=regions, cohorts=cohorts)
     if clean["kabupaten_code"] and clean["kabupaten_code"] != row.kabupaten_code:
         require(actor, "programme.write", clean["kabupaten_code"])
-    if clean["nib"] != row.nib and _nib_taken(session, clean["nib"], row.id):
-        errors.add("nib", "v.nib_taken")
+    if clean["nib"] != row.nib and (taken := _nib_taken(session, clean["nib"], row.id)):
+        errors.add("nib", taken)
     _raise(errors)
     changed = {k: v for k, v in clean.items() if before.get(k) != v}
     if not changed:
@@ -207,10 +224,7 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         setattr(row, key, value)
     row.updated_at, row.updated_by = utcnow(), actor.username
     session.add(row)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord() from exc
+    _flush(session)
     audit.record(session, username=actor.username, action="update", table="ikm", row_id=row.id,
                  before={k: before[k] for k in changed}, after=changed)
     return row
@@ -271,7 +285,7 @@ def delete_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         raise StaleRecord()
     row.deleted_at, row.updated_at, row.updated_by = utcnow(), utcnow(), actor.username
     session.add(row)
-    session.flush()
+    _flush(session)
     audit.record(session, username=actor.username, action="delete", table="ikm", row_id=row.id,
                  before={"name": row.name})
 
@@ -282,11 +296,11 @@ def restore_ikm(session: Session, *, actor: Actor, ikm_id: int) -> None:
     row = session.get(Ikm, ikm_id)
     if row is None or row.deleted_at is None:
         raise ServiceError("err.not_found")
-    if _nib_taken(session, row.nib, row.id):
+    if _nib_taken(session, row.nib, row.id) == "v.nib_taken":
         raise ValidationFailed("err.validation", errors={"nib": ["v.nib_taken"]})
     row.deleted_at, row.updated_at, row.updated_by = None, utcnow(), actor.username
     session.add(row)
-    session.flush()
+    _flush(session)
     audit.record(session, username=actor.username, action="restore", table="ikm", row_id=row.id)
 
 
@@ -359,10 +373,11 @@ def _filtered(query, f: IkmFilter, as_of: date):
 
     query = query.where(Ikm.deleted_at.is_(None))
     if f.search and f.search.strip():
-        term = f"%{f.search.strip().lower()}%"
-        query = query.where(or_(func.lower(Ikm.name).like(term),
-                                func.lower(Ikm.owner_name).like(term),
-                                Ikm.nib.like(f"%{f.search.strip()}%")))
+        plain = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        term = f"%{plain.lower()}%"
+        query = query.where(or_(func.lower(Ikm.name).like(term, escape="\\"),
+                                func.lower(Ikm.owner_name).like(term, escape="\\"),
+                                Ikm.nib.like(f"%{plain}%", escape="\\")))
     if f.kabupaten_code:
         query = query.where(Ikm.kabupaten_code == f.kabupaten_code)
     if f.kecamatan_code:

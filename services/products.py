@@ -38,8 +38,12 @@ def parse_hs_code(value) -> str | None:
     """An HS code of 4 to 10 digits (dots allowed in input: '1905.90.90')."""
     if blank(value):
         return None
-    digits = re.sub(r"[\s.]", "", str(value).split(".0")[0] if isinstance(value, float)
-                    else str(value))
+    if isinstance(value, float):
+        # A spreadsheet turned "1905.90" into 1905.9: pad the decimals back to pairs.
+        whole, _, frac = repr(value).partition(".")
+        frac = "" if frac == "0" else frac + "0" * (len(frac) % 2)
+        value = whole + frac
+    digits = re.sub(r"[\s.]", "", str(value))
     if not re.fullmatch(r"\d{4,10}", digits):
         raise Invalid("v.hs_code")
     return digits
@@ -65,6 +69,8 @@ def clean_product(raw: dict, *, categories: dict[str, str]) -> tuple[dict, Error
             e.add("category_code", "v.unknown_category", value=text)
     out["brand"] = e.check("brand", clean_text, raw.get("brand"), max_len=80)
     out["net_content"] = e.check("net_content", parse_positive, raw.get("net_content"))
+    if out["net_content"] is not None and out["net_content"] > 1_000_000:
+        e.add("net_content", "v.too_large", max="1.000.000")
     unit = raw.get("unit")
     out["unit"] = None if blank(unit) else str(unit).strip().lower()
     if out["unit"] is not None and out["unit"] not in UNITS:
@@ -77,7 +83,8 @@ def clean_product(raw: dict, *, categories: dict[str, str]) -> tuple[dict, Error
         if out[money] == 0:
             e.add(money, "v.not_positive")
     out["capacity_per_month"] = e.check("capacity_per_month", parse_int,
-                                        raw.get("capacity_per_month"), minimum=1)
+                                        raw.get("capacity_per_month"), minimum=1,
+                                        maximum=100_000_000)
     out["gtin"] = e.check("gtin", parse_gtin, raw.get("gtin"))
     out["hs_code"] = e.check("hs_code", parse_hs_code, raw.get("hs_code"))
     out["packaging_upgraded_on"] = e.check("packaging_upgraded_on", parse_date,

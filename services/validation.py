@@ -45,6 +45,8 @@ def clean_text(value, *, max_len: int | None = None) -> str | None:
 
 
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
+_GROUPED = re.compile(r"^-?\d{1,3}(?:[.,]\d{3})+$")
+INT_MAX = 2**31 - 1  # the database's INTEGER columns
 
 
 def parse_number(value) -> Decimal | None:
@@ -57,6 +59,8 @@ def parse_number(value) -> Decimal | None:
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, float):
+        if value in (float("inf"), float("-inf")):
+            raise Invalid("v.not_number")
         return Decimal(str(value))
     text = str(value).strip()
     text = re.sub(r"(?i)^(rp\.?|idr|usd|\$)\s*", "", text).replace(" ", "").replace("\u00a0", "")
@@ -64,6 +68,8 @@ def parse_number(value) -> Decimal | None:
     if not _NUMBER.match(text):
         raise Invalid("v.not_number")
     dots, commas = text.count("."), text.count(",")
+    if (dots > 1 or commas > 1) and not _GROUPED.match(re.split(r"[.,](?=\d{1,2}$)", text)[0]):
+        raise Invalid("v.not_number")  # "1.5.0" is no grouping of thousands
     if dots and commas:
         # The later separator is the decimal one: 1.500.000,50 or 1,500,000.50
         decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
@@ -75,13 +81,16 @@ def parse_number(value) -> Decimal | None:
     elif dots > 1 or (dots == 1 and len(text.split(".")[-1]) == 3 and text.split(".")[0] != "0"):
         text = text.replace(".", "")  # 1.500.000 or 1.500: Indonesian thousands
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
         raise Invalid("v.not_number") from exc
+    if not number.is_finite():  # pragma: no cover - the regex admits only finite numbers
+        raise Invalid("v.not_number")
+    return number
 
 
-def parse_int(value, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-    """A whole number within bounds, or None when blank."""
+def parse_int(value, *, minimum: int | None = None, maximum: int | None = INT_MAX) -> int | None:
+    """A whole number within bounds (at most INT_MAX unless told), or None when blank."""
     number = parse_number(value)
     if number is None:
         return None
@@ -114,6 +123,8 @@ def parse_positive(value) -> float | None:
         return None
     if number <= 0:
         raise Invalid("v.not_positive")
+    if number > 10**15:
+        raise Invalid("v.too_large", max="10¹⁵")
     return float(number)
 
 
@@ -124,12 +135,14 @@ def parse_date(value) -> date | None:
     """A date from ISO, dd-mm-yyyy, dd/mm/yyyy or a spreadsheet date; None when blank."""
     if blank(value):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        return value.to_pydatetime().date()
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        if not 1900 <= value.year <= 2100:
+            raise Invalid("v.bad_date")
+        return value
     text = str(value).strip().split(" ")[0]
     for fmt in _DATE_FORMATS:
         try:

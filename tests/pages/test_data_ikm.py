@@ -7,6 +7,11 @@ from models import AuditLog, Ikm
 from tests.pages.conftest import make_app
 
 
+def cell_report(at):
+    """The table of rejected cells the page shows after a refused grid save."""
+    return next(d.value for d in at.dataframe if "Alasan" in d.value.columns)
+
+
 def open_page(username: str):
     at = make_app(username)
     at.run()
@@ -34,7 +39,8 @@ def test_list_pages_and_filters_on_the_server(demo_db):
 def test_viewer_gets_no_edit_controls(demo_db):
     at = open_page("tamu")
     assert not [b for b in at.button if b.key == "ikm_grid_save"]
-    assert len(at.tabs) == 0
+    assert [tab.label for tab in at.tabs][:2] == ["Daftar dan ubah", "Detail"]
+    assert "Tambah IKM" not in [tab.label for tab in at.tabs]
 
 
 def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_next(demo_db):
@@ -76,7 +82,7 @@ def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
     at.run()
     at.button(key="ikm_grid_save").click().run()
     assert "1 isian ditolak; tidak ada yang disimpan." in at.error[0].value
-    report = at.dataframe[-1].value
+    report = cell_report(at)
     assert list(report["Kolom"]) == ["Telepon"] and list(report["Baris"]) == [2]
     with Session(get_engine()) as s:
         assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == 77)).one() == 0
@@ -97,7 +103,16 @@ def test_scoped_staff_cannot_edit_another_regency_in_the_grid(demo_db):
                              "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="ikm_grid_save").click().run()
-    assert "di luar wilayah Anda" in at.dataframe[-1].value.iloc[0]["Alasan"]
+    assert "di luar wilayah Anda" in cell_report(at).iloc[0]["Alasan"]
     with Session(get_engine()) as s:
         assert s.exec(select(func.count()).select_from(Ikm)
                       .where(Ikm.owner_name == "Direbut")).one() == 0
+
+
+def test_detail_view_shows_products_certificates_and_history(demo_db):
+    at = open_page("kepala")
+    chosen = at.selectbox(key="ikm_detail_pick")
+    assert chosen.value is not None
+    labels = [tab.label for tab in at.tabs]
+    assert {"Produk", "Sertifikat", "Riwayat", "Keuangan"} <= set(labels)
+    assert "Skala usaha" in [m.label for m in at.metric]

@@ -122,3 +122,9 @@ def test_parsers_raise_only_invalid(value):
     for parse in (parse_number, parse_money, parse_nib, parse_phone, parse_gtin, parse_date):
         with contextlib.suppress(Invalid):
             parse(value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), "inf", "NaN"])
+def test_infinite_and_nan_are_not_numbers(value):
+    with pytest.raises(Invalid):
+        parse_int(value)
