@@ -139,7 +139,7 @@ with detail_tab:
     if names:
         chosen = st.selectbox(t("ikm.pick"), list(names), format_func=names.get,
                               key="ikm_detail_pick")
-        ikm_detail.render(ctx, chosen)
+        ikm_detail.render(ctx, chosen, actor=actor)
     else:
         st.caption(t("det.none"))
 
@@ -190,8 +190,10 @@ if add_tab is not None:
                                                  else f_cohorts[k])
             confirm = st.checkbox(t("ikm.save_anyway"), key="ikm_new_confirm")
             b1, b2, _ = st.columns([1, 1, 2])
-            save = b1.form_submit_button(t("ikm.save"), type="primary", width="stretch")
-            again = b2.form_submit_button(t("ikm.save_again"), width="stretch")
+            save = b1.form_submit_button(t("ikm.save"), type="primary", width="stretch",
+                                         key="ikm_new_save")
+            again = b2.form_submit_button(t("ikm.save_again"), width="stretch",
+                                          key="ikm_new_save_again")
         if save or again:
             values.update(kabupaten_code=f_kab, kecamatan_code=f_kec, desa_code=f_desa)
             with write_session(ctx.engine) as session:

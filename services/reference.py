@@ -26,3 +26,18 @@ def cohort_options(session: Session, kabupaten_code: str | None = None) -> dict[
     if kabupaten_code:
         query = query.where(Cohort.kabupaten_code == kabupaten_code)
     return dict(session.exec(query.order_by(Cohort.year.desc(), Cohort.name)).all())
+
+
+def cert_type_options(session: Session) -> dict[str, str]:
+    """Certificate type code -> name."""
+    from models import CertificationType
+
+    return dict(session.exec(select(CertificationType.code, CertificationType.name)
+                             .order_by(CertificationType.code)).all())
+
+
+def retailer_options(session: Session) -> dict[int, str]:
+    """Retailer id -> name, by name."""
+    from models import Retailer
+
+    return dict(session.exec(select(Retailer.id, Retailer.name).order_by(Retailer.name)).all())

@@ -22,22 +22,33 @@ class Regions:
     kecamatan: dict[str, tuple[str, str]]  # code -> (kabupaten_code, name)
     desa: dict[str, tuple[str, str]]  # code -> (kecamatan_code, name)
 
+    def __post_init__(self):
+        # Children per parent and normalised names, built once: imports look up every row.
+        children: dict[str, dict[str, str]] = {}
+        for table in (self.kecamatan, self.desa):
+            for code, (parent, name) in sorted(table.items()):
+                children.setdefault(parent, {})[code] = name
+        object.__setattr__(self, "_children", children)
+        object.__setattr__(self, "_keys", {})
+
     def kecamatan_of(self, kabupaten_code: str) -> dict[str, str]:
         """Kecamatan code -> name within one regency, by code."""
-        return {c: n for c, (k, n) in sorted(self.kecamatan.items()) if k == kabupaten_code}
+        return self._children.get(kabupaten_code, {})
 
     def desa_of(self, kecamatan_code: str) -> dict[str, str]:
         """Desa code -> name within one kecamatan, by code."""
-        return {c: n for c, (k, n) in sorted(self.desa.items()) if k == kecamatan_code}
+        return self._children.get(kecamatan_code, {})
 
     def _match(self, value, options: dict[str, str], what: str) -> str:
         text = str(value).strip()
         if text in options:  # a code
             return text
         wanted = _key(text)
-        for code, name in options.items():
-            if _key(name) == wanted:
-                return code
+        keyed = self._keys.get(id(options))
+        if keyed is None:
+            keyed = self._keys[id(options)] = {_key(n): c for c, n in options.items()}
+        if wanted in keyed:
+            return keyed[wanted]
         names = {_key(n): n for n in options.values()}
         close = get_close_matches(wanted, list(names), n=1, cutoff=0.75)
         if close:

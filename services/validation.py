@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # A problem with one value: the message key and its parameters.
 Problem = tuple[str, dict]
@@ -106,6 +106,9 @@ def parse_int(value, *, minimum: int | None = None, maximum: int | None = INT_MA
 
 def parse_money(value) -> int | None:
     """Rupiah as a whole, non-negative number ('Rp 1.500.000' -> 1500000)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*(?i:rp\.?|idr)?\s*\d{1,3},\d{3}\s*", value):
+        # "1,500": Indonesian 1,5 or English 1500? For money, ask rather than guess.
+        raise Invalid("v.ambiguous_money")
     number = parse_number(value)
     if number is None:
         return None
@@ -113,7 +116,7 @@ def parse_money(value) -> int | None:
         raise Invalid("v.negative")
     if number > 10**15:
         raise Invalid("v.too_large", max="10¹⁵")
-    return int(number.quantize(Decimal(1)))
+    return int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def parse_positive(value) -> float | None:

@@ -4,10 +4,17 @@ financials with size class, and history. Read-only; edits go through the forms."
 import pandas as pd
 import streamlit as st
 
+from db import write_session
+from services import records
+from services.errors import ServiceError
+from services.permissions import can
+from services.products import PRODUCT_COLUMNS
 from services.records import ikm_detail
-from ui.data import cached
+from services.reference import category_options, cert_type_options, retailer_options
+from ui.data import cached, show_service_error
 from ui.format import fmt_date, fmt_datetime
 from ui.i18n import t
+from ui.record_form import labeller, record_form
 
 WARN = {"expired": "🔴", "soon": "🟠", None: ""}
 
@@ -23,10 +30,49 @@ def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
     st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
 
 
-def render(ctx, ikm_id: int) -> None:
-    """Draw everything known about one IKM."""
+ENTRY = {
+    # tab index -> (columns, create service, id keyword, message on success)
+    0: (PRODUCT_COLUMNS, records.create_product),
+    1: (records.CERT_COLUMNS, records.create_certification),
+    2: (records.LISTING_COLUMNS, records.create_listing),
+    3: (records.EXPORT_COLUMNS, records.create_export),
+    4: (records.COACHING_COLUMNS, records.create_coaching),
+    5: (records.FINANCIAL_COLUMNS, records.upsert_financials),
+}
+
+
+def _entry_form(ctx, actor, detail: dict, index: int) -> None:
+    """The 'add' form of one tab, writing through its service in one transaction."""
+    columns, create = ENTRY[index]
+    info = detail["ikm"]
+    products = {p["id"]: p["name"] for p in detail["products"]}
+    options = {"category_code": cached(ctx, category_options),
+               "cert_type_code": cached(ctx, cert_type_options),
+               "retailer_id": cached(ctx, retailer_options),
+               "country": {code: names[0] for code, names in records.COUNTRIES.items()}}
+    if products:
+        options["product_id"] = products
+    with st.expander(t("det.add"), icon=":material/add:"):
+        values = record_form(f"det_add_{index}_{info['id']}", columns, options=options,
+                             submit=t("det.add_save"))
+        if values is None:
+            return
+        try:
+            with write_session(ctx.engine) as session:
+                create(session, actor=actor, ikm_id=info["id"], data=values)
+        except ServiceError as exc:
+            show_service_error(exc, label=labeller(columns))
+        else:
+            st.session_state["ikm_flash"] = t("det.added")
+            st.rerun()
+
+
+def render(ctx, ikm_id: int, actor=None) -> None:
+    """Draw everything known about one IKM; with an actor who may write, the add forms too."""
     detail = cached(ctx, ikm_detail, ikm_id=ikm_id)
     info = detail["ikm"]
+    writable = actor is not None and can(actor, "programme.write") \
+        and actor.kabupaten_code in (None, info["kabupaten_code"])
     st.subheader(info["name"])
     place = ", ".join(x for x in (info.get("desa"), info.get("kecamatan"), info.get("kabupaten"))
                       if x)
@@ -42,12 +88,16 @@ def render(ctx, ikm_id: int) -> None:
     tabs = st.tabs([t("det.products"), t("det.certs"), t("det.listings"), t("det.exports"),
                     t("det.coaching"), t("det.financials"), t("det.history")])
     with tabs[0]:
+        if writable:
+            _entry_form(ctx, actor, detail, 0)
         _table(detail["products"], {"name": t("det.product"), "category": t("ikm.category"),
                                     "brand": t("det.brand"), "price_rp": t("det.price"),
                                     "capacity_per_month": t("det.capacity"),
                                     "gtin": "GTIN", "packaging_upgraded_on": t("det.upgraded")},
                "det.none")
     with tabs[1]:
+        if writable:
+            _entry_form(ctx, actor, detail, 1)
         certs = [{**c, "warn": WARN[c.get("expiry_warning")] + " " + (
             t(f"det.warn.{c['expiry_warning']}") if c.get("expiry_warning") else ""),
             "issued": fmt_date(c.get("issued_on")), "expires": fmt_date(c.get("expires_on"))}
@@ -57,21 +107,29 @@ def render(ctx, ikm_id: int) -> None:
                        "issued": t("det.issued"), "expires": t("det.expires"),
                        "warn": t("det.warning")}, "det.none")
     with tabs[2]:
+        if writable:
+            _entry_form(ctx, actor, detail, 2)
         _table(detail["retail_listings"], {"retailer_name": t("det.retailer"),
                                            "product_name": t("det.product"),
                                            "status": t("ikm.col.status"),
                                            "listed_on": t("det.listed_on"),
                                            "delisted_on": t("det.delisted_on")}, "det.none")
     with tabs[3]:
+        if writable:
+            _entry_form(ctx, actor, detail, 3)
         _table(detail["exports"], {"shipped_on": t("det.shipped_on"),
                                    "product_name": t("det.product"),
                                    "country_name": t("det.country"), "buyer": t("det.buyer"),
                                    "value_usd": "USD", "route": t("det.route")}, "det.none")
     with tabs[4]:
+        if writable:
+            _entry_form(ctx, actor, detail, 4)
         _table(detail["coaching"], {"text": t("det.action"), "owner": t("det.owner"),
                                     "due_on": t("det.due_on"), "done_on": t("det.done_on")},
                "det.none")
     with tabs[5]:
+        if writable:
+            _entry_form(ctx, actor, detail, 5)
         fins = [{**f, "size": t(f"det.size.{f['size_class']}") if f.get("size_class") else "—"}
                 for f in detail["financials"]]
         _table(fins, {"year": t("det.year"), "capital_rp": t("det.capital"),

@@ -1,3 +1,235 @@
 """Messages of the import feature, in both languages (merged into ui/catalogue.py)."""
 
-MESSAGES: dict[str, dict[str, str]] = {"id": {}, "en": {}}
+MESSAGES: dict[str, dict[str, str]] = {
+    "id": {
+        # refusals of a whole file
+        "imp.too_big": "File terlalu besar ({size} MB; maksimal {max} MB). Bagi menjadi beberapa "
+                       "file.",
+        "imp.too_big_unpacked": "Isi workbook terlalu besar setelah dibuka (maksimal {max} MB).",
+        "imp.empty": "File kosong.",
+        "imp.no_rows": "Tidak ada baris data untuk diimpor (hanya judul kolom, baris contoh atau "
+                       "kosong).",
+        "imp.bad_type": "Jenis file '{ext}' tidak didukung. Unggah workbook Excel (.xlsx) atau "
+                        "CSV (.csv).",
+        "imp.old_xls": "Ini file Excel lama (.xls) atau file berkata sandi. Buka di Excel, lalu "
+                       "simpan sebagai Excel Workbook (.xlsx) tanpa kata sandi.",
+        "imp.not_xlsx": "File ini bukan workbook Excel (.xlsx) yang utuh: rusak, terpotong atau "
+                        "formatnya lain. Simpan ulang sebagai Excel Workbook (.xlsx).",
+        "imp.ods": "Ini file OpenDocument (.ods). Simpan sebagai Excel Workbook (.xlsx) atau "
+                   "CSV.",
+        "imp.html_file": "File ini sebenarnya halaman web/XML yang diberi nama .xlsx. Buka di "
+                         "Excel lalu simpan sebagai Excel Workbook (.xlsx).",
+        "imp.binary": "File ini bukan tabel teks (CSV) atau workbook Excel.",
+        "imp.encoding": "Pengodean teks file tidak dikenali. Simpan sebagai \"CSV UTF-8\" atau "
+                        "Excel Workbook (.xlsx).",
+        "imp.csv_broken": "File CSV tidak dapat dibaca (sekitar baris {line}); periksa tanda "
+                          "kutip.",
+        "imp.unreadable": "File tidak dapat dibaca.",
+        "imp.too_many_rows": "Lembar '{sheet}' berisi lebih dari {max} baris data. Bagi menjadi "
+                             "beberapa file.",
+        "imp.too_many_columns": "Lembar '{sheet}' berisi lebih dari {max} kolom.",
+        "imp.cell_too_long": "Lembar '{sheet}', baris {row}, kolom {column}: isian lebih dari "
+                             "{max} karakter.",
+        "imp.missing_sheet": "Lembar yang diharapkan tidak ditemukan ({expected}). Lembar di "
+                             "file: {found}. Pakai templat dari halaman ini.",
+        "imp.bad_headers": "Lembar '{sheet}': judul kolom tidak cocok dengan templat. Kurang: "
+                           "{missing}. Tidak dikenal: {unknown}.",
+        "imp.duplicate_header": "Lembar '{sheet}': kolom '{header}' muncul dua kali.",
+        "imp.blank_header": "Lembar '{sheet}': kolom {column} berisi data tetapi tanpa judul.",
+        "imp.bad_kind": "Jenis data impor tidak dikenal.",
+        "imp.has_rejected": "{count} baris ditolak; tidak ada yang disimpan. Perbaiki file, atau "
+                            "pilih untuk menyimpan baris yang valid saja.",
+        "imp.nothing_valid": "Tidak ada baris valid untuk disimpan.",
+        "imp.stale": "Sebagian data telah diubah oleh orang lain selama impor — jalankan "
+                     "pemeriksaan lagi.",
+        # problems of one cell or row
+        "imp.row_fields": "Baris berisi {found} kolom, seharusnya {expected}: pemisah kolom "
+                          "tercampur (; dan ,)?",
+        "imp.formula": "Berisi rumus; ketik nilainya saja (rumus tidak dijalankan).",
+        "imp.excel_error": "Berisi nilai galat Excel ({value}).",
+        "imp.sci_notation": "Angka tertulis sebagai notasi ilmiah (mis. 1,23457E+12) sehingga "
+                            "digitnya hilang. Format kolom sebagai Teks dan ketik ulang.",
+        "imp.duplicate_nib": "NIB ini juga ada di baris {rows} file ini.",
+        "imp.duplicate_product": "Produk dengan nama ini untuk IKM yang sama juga ada di baris "
+                                 "{rows}.",
+        "imp.out_of_scope": "Di luar kabupaten Anda.",
+        "imp.nib_in_trash": "NIB ini milik IKM yang ada di tempat sampah; minta admin "
+                            "memulihkannya.",
+        "imp.ikm_nib_required": "Isi NIB IKM pemilik produk ini.",
+        "imp.unknown_ikm": "Tidak ada IKM dengan NIB {nib} (di data maupun di file ini).",
+        "imp.ikm_rejected": "IKM-nya ditolak (lembar {sheet}, baris {row}).",
+        "imp.ikm_in_trash": "IKM dengan NIB ini ada di tempat sampah.",
+        "imp.unknown_cohort": "Angkatan '{name}' tidak dikenal.",
+        "imp.possible_duplicate": "Tanpa NIB dan namanya sudah ada di kecamatan ini (IKM "
+                                  "#{id}): akan ditambahkan sebagai IKM baru.",
+        # progress
+        "imp.progress.checking": "Memeriksa baris…",
+        "imp.progress.writing": "Menyimpan…",
+        "imp.progress.audit": "Mencatat riwayat…",
+        "imp.progress.done": "Selesai.",
+        # error report columns
+        "imp.report.sheet": "Lembar",
+        "imp.report.row": "Baris",
+        "imp.report.column": "Kolom",
+        "imp.report.value": "Isian",
+        "imp.report.reason": "Alasan",
+        # the template's instructions
+        "imp.tpl.title": "Templat impor data IKM dan produk",
+        "imp.tpl.step1": "1. Isi lembar IKM (satu baris per IKM) dan, bila perlu, lembar Produk "
+                         "(satu baris per produk). Baris 1 adalah judul kolom: jangan diubah.",
+        "imp.tpl.step2": "2. Baris contoh (nama diawali \"{example}\") dilewati saat impor; "
+                         "boleh dihapus.",
+        "imp.tpl.step3": "3. Kolom berwarna jingga wajib diisi. Pilih nilai dari daftar bila "
+                         "ada; kabupaten, kecamatan dan desa ditulis dengan namanya.",
+        "imp.tpl.step4": "4. NIB adalah kunci: baris dengan NIB yang sudah ada memperbarui IKM "
+                         "itu; baris tanpa NIB selalu ditambahkan sebagai IKM baru.",
+        "imp.tpl.step5": "5. Produk dikaitkan ke IKM lewat NIB IKM; produk dengan nama yang "
+                         "sama (huruf besar/kecil tidak dibedakan) diperbarui.",
+        "imp.tpl.step6": "6. Angka boleh ditulis cara Indonesia (Rp 1.500.000 atau "
+                         "1.500.000,50; rupiah dibulatkan ke bilangan bulat). Tanggal: "
+                         "hh/bb/tttt.",
+        "imp.tpl.step7": "7. Kolom kosong berarti kosong: saat memperbarui, isian yang "
+                         "dikosongkan ikut dikosongkan. Rumus tidak dijalankan dan ditolak.",
+        "imp.tpl.step8": "8. Unggah file ini di halaman Impor/Ekspor: periksa dulu (tidak ada "
+                         "yang disimpan), perbaiki galat, lalu simpan.",
+        "imp.tpl.sheet": "Lembar {sheet}",
+        "imp.tpl.col_header": "Kolom",
+        "imp.tpl.col_required": "Wajib",
+        "imp.tpl.col_hint": "Keterangan",
+        "imp.tpl.yes": "ya",
+        "imp.tpl.choices": "Pilihan: {choices}.",
+        "imp.tpl.pick_from_list": "Pilih nilai dari daftar.",
+        "imp.hint.nib": "13 digit. Kosongkan bila belum ada.",
+        "imp.hint.phone": "Contoh 081234567890 atau +62 812-3456-7890.",
+        "imp.hint.kabupaten_code": "Nama kabupaten.",
+        "imp.hint.kecamatan_code": "Nama kecamatan di kabupaten itu.",
+        "imp.hint.desa_code": "Nama desa/kelurahan di kecamatan itu.",
+        "imp.hint.founded_year": "Tahun, mis. 2015.",
+        "imp.hint.employees_female": "Tidak lebih dari jumlah pekerja.",
+        "imp.hint.cohort_id": "Nama angkatan (harus angkatan kabupaten yang sama).",
+        "imp.hint.export_commitment_on": "Tanggal (hh/bb/tttt).",
+        "imp.hint.status_reason": "Wajib bila status keluar.",
+        "imp.hint.left_on": "Tanggal (hh/bb/tttt), bila status keluar.",
+        "imp.hint.ikm_nib": "NIB IKM pemilik produk (di data atau di lembar IKM).",
+        "imp.hint.category_code": "Nama kategori.",
+        "imp.hint.net_content": "Angka lebih dari nol, mis. 250 atau 0,5.",
+        "imp.hint.price_rp": "Rupiah, mis. Rp 15.000.",
+        "imp.hint.cost_rp": "Rupiah per unit.",
+        "imp.hint.gtin": "Nomor barcode 8, 12, 13 atau 14 digit dengan digit pemeriksa benar.",
+        "imp.hint.hs_code": "4–10 digit, mis. 1905.90.90.",
+        "imp.hint.packaging_upgraded_on": "Tanggal (hh/bb/tttt).",
+        "imp.hint.baseline_sales_rp": "Rupiah per bulan sebelum program.",
+    },
+    "en": {
+        "imp.too_big": "File too large ({size} MB; at most {max} MB). Split it into several "
+                       "files.",
+        "imp.too_big_unpacked": "The workbook is too large once unpacked (at most {max} MB).",
+        "imp.empty": "The file is empty.",
+        "imp.no_rows": "No data rows to import (only headers, the example row, or nothing).",
+        "imp.bad_type": "Files of type '{ext}' are not supported. Upload an Excel workbook "
+                        "(.xlsx) or a CSV (.csv).",
+        "imp.old_xls": "This is an old Excel file (.xls) or a password-protected one. Open it in "
+                       "Excel and save it as an Excel Workbook (.xlsx) without a password.",
+        "imp.not_xlsx": "This is not a complete Excel workbook (.xlsx): damaged, cut short or "
+                        "another format. Save it again as an Excel Workbook (.xlsx).",
+        "imp.ods": "This is an OpenDocument file (.ods). Save it as an Excel Workbook (.xlsx) or "
+                   "CSV.",
+        "imp.html_file": "This file is really a web page/XML file named .xlsx. Open it in Excel "
+                         "and save it as an Excel Workbook (.xlsx).",
+        "imp.binary": "This file is neither a text table (CSV) nor an Excel workbook.",
+        "imp.encoding": "The file's text encoding is not recognised. Save it as \"CSV UTF-8\" or "
+                        "as an Excel Workbook (.xlsx).",
+        "imp.csv_broken": "The CSV file cannot be read (near line {line}); check the quotes.",
+        "imp.unreadable": "The file cannot be read.",
+        "imp.too_many_rows": "Sheet '{sheet}' has more than {max} data rows. Split it into "
+                             "several files.",
+        "imp.too_many_columns": "Sheet '{sheet}' has more than {max} columns.",
+        "imp.cell_too_long": "Sheet '{sheet}', row {row}, column {column}: more than {max} "
+                             "characters.",
+        "imp.missing_sheet": "The expected sheet was not found ({expected}). Sheets in the "
+                             "file: {found}. Use the template from this page.",
+        "imp.bad_headers": "Sheet '{sheet}': the column headers do not match the template. "
+                           "Missing: {missing}. Unknown: {unknown}.",
+        "imp.duplicate_header": "Sheet '{sheet}': column '{header}' appears twice.",
+        "imp.blank_header": "Sheet '{sheet}': column {column} holds data but has no header.",
+        "imp.bad_kind": "Unknown kind of import.",
+        "imp.has_rejected": "{count} rows rejected; nothing was saved. Fix the file, or choose "
+                            "to save the valid rows only.",
+        "imp.nothing_valid": "There are no valid rows to save.",
+        "imp.stale": "Some records were changed by someone else during the import — check the "
+                     "file again.",
+        "imp.row_fields": "The row has {found} fields instead of {expected}: mixed separators "
+                          "(; and ,)?",
+        "imp.formula": "Holds a formula; type the value itself (formulas are not run).",
+        "imp.excel_error": "Holds an Excel error value ({value}).",
+        "imp.sci_notation": "The number was saved in scientific notation (e.g. 1.23457E+12) and "
+                            "lost digits. Format the column as Text and type it again.",
+        "imp.duplicate_nib": "This NIB is also in row(s) {rows} of this file.",
+        "imp.duplicate_product": "A product of the same IKM with this name is also in row(s) "
+                                 "{rows}.",
+        "imp.out_of_scope": "Outside your regency.",
+        "imp.nib_in_trash": "This NIB belongs to an IKM in the trash; ask an admin to restore "
+                            "it.",
+        "imp.ikm_nib_required": "Give the NIB of the IKM that makes this product.",
+        "imp.unknown_ikm": "No IKM has NIB {nib} (neither stored nor in this file).",
+        "imp.ikm_rejected": "Its IKM was rejected (sheet {sheet}, row {row}).",
+        "imp.ikm_in_trash": "The IKM with this NIB is in the trash.",
+        "imp.unknown_cohort": "Unknown cohort '{name}'.",
+        "imp.possible_duplicate": "No NIB and the name already exists in this district (IKM "
+                                  "#{id}): it will be added as a new IKM.",
+        "imp.progress.checking": "Checking rows…",
+        "imp.progress.writing": "Saving…",
+        "imp.progress.audit": "Recording history…",
+        "imp.progress.done": "Done.",
+        "imp.report.sheet": "Sheet",
+        "imp.report.row": "Row",
+        "imp.report.column": "Column",
+        "imp.report.value": "Value",
+        "imp.report.reason": "Reason",
+        "imp.tpl.title": "Import template for IKM and product data",
+        "imp.tpl.step1": "1. Fill in the IKM sheet (one row per IKM) and, if needed, the Produk "
+                         "sheet (one row per product). Row 1 holds the headers: do not change "
+                         "them.",
+        "imp.tpl.step2": "2. The example row (name starting with \"{example}\") is skipped on "
+                         "import; you may delete it.",
+        "imp.tpl.step3": "3. Orange columns are required. Pick values from the lists where "
+                         "offered; write regency, district and village by name.",
+        "imp.tpl.step4": "4. The NIB is the key: a row with a known NIB updates that IKM; a row "
+                         "without an NIB is always added as a new IKM.",
+        "imp.tpl.step5": "5. Products are linked to their IKM by the IKM's NIB; a product with "
+                         "the same name (ignoring case) is updated.",
+        "imp.tpl.step6": "6. Numbers may be written the Indonesian way (Rp 1.500.000 or "
+                         "1.500.000,50; rupiah are rounded to whole numbers). Dates: dd/mm/yyyy.",
+        "imp.tpl.step7": "7. An empty cell means empty: on update, a cleared cell clears the "
+                         "stored value. Formulas are not run and are rejected.",
+        "imp.tpl.step8": "8. Upload the file on the Import/Export page: check first (nothing is "
+                         "saved), fix the errors, then save.",
+        "imp.tpl.sheet": "Sheet {sheet}",
+        "imp.tpl.col_header": "Column",
+        "imp.tpl.col_required": "Required",
+        "imp.tpl.col_hint": "Notes",
+        "imp.tpl.yes": "yes",
+        "imp.tpl.choices": "Choices: {choices}.",
+        "imp.tpl.pick_from_list": "Pick a value from the list.",
+        "imp.hint.nib": "13 digits. Leave empty if there is none yet.",
+        "imp.hint.phone": "E.g. 081234567890 or +62 812-3456-7890.",
+        "imp.hint.kabupaten_code": "Regency name.",
+        "imp.hint.kecamatan_code": "District name within that regency.",
+        "imp.hint.desa_code": "Village name within that district.",
+        "imp.hint.founded_year": "A year, e.g. 2015.",
+        "imp.hint.employees_female": "Not more than the employees.",
+        "imp.hint.cohort_id": "Cohort name (a cohort of the same regency).",
+        "imp.hint.export_commitment_on": "A date (dd/mm/yyyy).",
+        "imp.hint.status_reason": "Required when the status is keluar (left).",
+        "imp.hint.left_on": "A date (dd/mm/yyyy), when the status is keluar (left).",
+        "imp.hint.ikm_nib": "NIB of the IKM making the product (stored or in the IKM sheet).",
+        "imp.hint.category_code": "Category name.",
+        "imp.hint.net_content": "A number above zero, e.g. 250 or 0,5.",
+        "imp.hint.price_rp": "Rupiah, e.g. Rp 15.000.",
+        "imp.hint.cost_rp": "Rupiah per unit.",
+        "imp.hint.gtin": "Barcode number of 8, 12, 13 or 14 digits with a correct check digit.",
+        "imp.hint.hs_code": "4–10 digits, e.g. 1905.90.90.",
+        "imp.hint.packaging_upgraded_on": "A date (dd/mm/yyyy).",
+        "imp.hint.baseline_sales_rp": "Rupiah per month before the programme.",
+    },
+}

@@ -50,7 +50,7 @@ def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_ne
     at.text_input(key="ikm_new_name").input("Petis Udang Bu Rahma")
     at.text_input(key="ikm_new_nib").input("3529999988877")
     at.text_input(key="ikm_new_phone").input("0812-3344-5566")
-    at.button[[b.label for b in at.button].index("Simpan dan tambah lagi")].click().run()
+    at.button(key="ikm_new_save_again").click().run()
     assert not at.exception
     assert ikm_count() == before + 1
     assert "Petis Udang Bu Rahma" in at.success[0].value
@@ -67,7 +67,7 @@ def test_bad_form_input_gets_messages_and_writes_nothing(demo_db):
     at = open_page("staf")
     at.text_input(key="ikm_new_nib").input("12345")
     at.text_input(key="ikm_new_emp").input("dua")
-    at.button[[b.label for b in at.button].index("Simpan")].click().run()
+    at.button(key="ikm_new_save").click().run()
     assert at.error and ikm_count() == before
     captions = " ".join(c.value for c in at.caption)
     assert "NIB harus 13 digit angka." in captions and "Bukan angka." in captions

@@ -41,7 +41,7 @@ def test_not_numbers_are_refused(text):
 
 
 def test_money_is_whole_non_negative_rupiah():
-    assert parse_money("Rp 1.500.000,50") == 1500000
+    assert parse_money("Rp 1.500.000,49") == 1500000
     with pytest.raises(Invalid) as err:
         parse_money("-5")
     assert err.value.key == "v.negative"
@@ -128,3 +128,11 @@ def test_parsers_raise_only_invalid(value):
 def test_infinite_and_nan_are_not_numbers(value):
     with pytest.raises(Invalid):
         parse_int(value)
+
+
+def test_money_rounds_half_up_and_asks_about_a_lone_thousands_comma():
+    assert parse_money("1.500.001,50") == 1500002
+    assert parse_money(14000.5) == 14001
+    with pytest.raises(Invalid) as err:
+        parse_money("Rp 1,500")
+    assert err.value.key == "v.ambiguous_money"
