@@ -1,11 +1,11 @@
-"""Admin: users (create, edit role and scope, deactivate, reset password) and their audit log."""
+"""Admin: users, their audit log, the trash (restore) and backups."""
 
 import pandas as pd
 import streamlit as st
 
 from db import read_session, write_session
 from models.enums import Role
-from services import auth
+from services import auth, trash
 from services.audit import user_audit
 from services.backup import backup_for_download
 from services.errors import ServiceError
@@ -18,6 +18,8 @@ from ui.session import context, current_actor
 ctx = context()
 actor = current_actor()
 st.title(t("admin.title"))
+if flash := st.session_state.pop("_admin_flash", None):
+    st.success(flash)
 st.header(t("admin.users"))
 
 with read_session(ctx.engine) as session:
@@ -39,8 +41,9 @@ st.dataframe(pd.DataFrame([{
     t("admin.col_last_login"): fmt_datetime(u.last_login_at)} for u in users]),
     hide_index=True, width="stretch")
 
-create_tab, edit_tab, audit_tab, backup_tab = st.tabs(
-    [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.backup")])
+create_tab, edit_tab, audit_tab, trash_tab, backup_tab = st.tabs(
+    [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.trash"),
+     t("admin.backup")])
 with create_tab, st.form("admin_new_user", clear_on_submit=False):
     c1, c2 = st.columns(2)
     username = c1.text_input(t("admin.username") + " *", key="admin_new_username")
@@ -103,8 +106,31 @@ with edit_tab:
                 show_service_error(exc)
             else:
                 st.success(t("admin.reset_done", username=target.username))
-    if flash := st.session_state.pop("_admin_flash", None):
-        st.success(flash)
+
+with trash_tab:
+    with read_session(ctx.engine) as session:
+        binned = trash.trash(session)
+    if not binned:
+        st.caption(t("admin.trash_empty"))
+    else:
+        st.dataframe(pd.DataFrame([{
+            t("admin.trash_kind"): t(f"trash.kind.{r['kind']}"), t("admin.col_name"): r["name"],
+            t("admin.trash_when"): fmt_datetime(r["deleted_at"]),
+            t("admin.trash_by"): r["updated_by"] or "—"} for r in binned]),
+            hide_index=True, width="stretch")
+        kinds = {r["kind"]: t(f"trash.kind.{r['kind']}") for r in binned}
+        choices = {(r["kind"], r["id"]): f"{kinds[r['kind']]}: {r['name']}" for r in binned}
+        picked_row = st.selectbox(t("admin.trash_pick"), list(choices),
+                                  format_func=choices.get, key="admin_trash_pick")
+        if st.button(t("admin.trash_restore"), key="admin_trash_restore", type="primary"):
+            try:
+                with write_session(ctx.engine) as session:
+                    trash.restore(session, actor=actor, kind=picked_row[0], row_id=picked_row[1])
+            except ServiceError as exc:
+                show_service_error(exc)
+            else:
+                st.session_state["_admin_flash"] = t("trash.restored")
+                st.rerun()
 
 with backup_tab:
     st.caption(t("admin.backup_help"))

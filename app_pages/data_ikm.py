@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from db import write_session
+from services import exporter
 from services import ikm as svc
 from services.errors import ServiceError
 from services.overview import STAGE_COLUMNS
@@ -104,15 +105,37 @@ with list_tab:
         st.session_state["ikm_grid_gen"] = st.session_state.get("ikm_grid_gen", 0) + 1
     editor_key = f"ikm_grid_{st.session_state['ikm_grid_gen']}"
     st.session_state["ikm_grid_key"] = editor_key
+    # The versions the user is looking at: a save is checked against these, not against rows
+    # re-read when they press save, so someone else's change in between is never overwritten.
+    seen = st.session_state.setdefault(f"{editor_key}_versions",
+                                       {int(r["id"]): int(r["version"]) for r in rows})
     st.data_editor(frame[shown], key=editor_key, column_config=config, hide_index=True,
                    width="stretch", num_rows="fixed", height=min(38 + 35 * max(len(frame), 1), 560))
+
+    with st.expander(t("ikm.export"), icon=":material/download:"):
+        st.caption(t("ikm.export_help", total=f"{total:,}".replace(",", ".")))
+        if st.button(t("ikm.export_prepare"), key="ikm_export_prepare"):
+            frame_out = cached(ctx, exporter.export_ikm, filters=filters)
+            st.session_state["ikm_export"] = (filters, exporter.to_xlsx(frame_out, sheet="IKM"),
+                                              exporter.to_csv(frame_out))
+        prepared = st.session_state.get("ikm_export")
+        if prepared and prepared[0] == filters:
+            d1, d2, _ = st.columns([1, 1, 2])
+            d1.download_button("XLSX", prepared[1], file_name="data-ikm.xlsx",
+                               icon=":material/table:", on_click="ignore", width="stretch",
+                               mime="application/vnd.openxmlformats-officedocument."
+                                    "spreadsheetml.sheet")
+            d2.download_button("CSV", prepared[2], file_name="data-ikm.csv", mime="text/csv",
+                               icon=":material/description:", on_click="ignore",
+                               width="stretch")
 
     if may_write:
         edited = st.session_state.get(editor_key, {}).get("edited_rows", {})
         st.caption(t("ikm.grid_hint", count=len(edited)))
         if st.button(t("ikm.grid_save"), type="primary", disabled=not edited, key="ikm_grid_save"):
             edits = [{"row": int(i) + 1, "id": int(frame.iloc[int(i)]["id"]),
-                      "version": int(frame.iloc[int(i)]["version"]),
+                      "version": seen.get(int(frame.iloc[int(i)]["id"]),
+                                          int(frame.iloc[int(i)]["version"])),
                       "changes": {k: (None if pd.isna(v) else v) for k, v in changes.items()}}
                      for i, changes in edited.items()]
             try:
@@ -130,6 +153,7 @@ with list_tab:
                 show_service_error(exc)
             else:
                 st.session_state.pop(editor_key, None)
+                st.session_state["ikm_grid_view"] = None  # a fresh grid with fresh versions
                 st.session_state["ikm_flash"] = t("ikm.grid_saved", count=saved)
                 st.rerun()
 

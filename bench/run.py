@@ -65,6 +65,7 @@ def measure(size: int, repeat: int) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
     from db.engine import dispose_engines, get_engine, read_session
+    from services.ikm import IkmFilter, list_ikm
     from services.overview import funnel_by_kabupaten
 
     path = build(size)
@@ -77,13 +78,16 @@ def measure(size: int, repeat: int) -> dict[str, float]:
         with read_session(engine) as session:
             funnel_by_kabupaten(session)
 
-    def page(cold: bool):
+    def page(cold: bool, path: str | None = None, user: str = "kepala", role: str = "head"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         at.secrets["demo"] = True
-        for key, value in {"authentication_status": True, "username": "kepala",
-                           "name": "kepala", "email": "", "roles": ["head"],
+        for key, value in {"authentication_status": True, "username": user,
+                           "name": user, "email": "", "roles": [role],
                            "logout": None}.items():
             at.session_state[key] = value
+        if path:
+            at.run()
+            at.switch_page(path)
 
         def run():
             if cold:
@@ -93,9 +97,20 @@ def measure(size: int, repeat: int) -> dict[str, float]:
         return run
 
     st.cache_resource.clear()
+    def search():
+        with read_session(engine) as session:
+            list_ikm(session, filters=IkmFilter(search="kerupuk", kabupaten_code="35.29"),
+                     page=3, page_size=50)
+
+    data_ikm = "app_pages/data_ikm.py"
     return {"overview service": median_seconds(service, repeat),
             "overview page (cold cache)": median_seconds(page(True), repeat),
-            "overview page (warm cache)": median_seconds(page(False), repeat)}
+            "overview page (warm cache)": median_seconds(page(False), repeat),
+            "IKM list service (search+filter, page 3)": median_seconds(search, repeat),
+            "Data IKM page, staff (cold cache)": median_seconds(
+                page(True, data_ikm, "staf", "staff"), repeat),
+            "Data IKM page, staff (warm cache)": median_seconds(
+                page(False, data_ikm, "staf", "staff"), repeat)}
 
 
 def main() -> None:

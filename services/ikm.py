@@ -290,20 +290,6 @@ def delete_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
                  before={"name": row.name})
 
 
-def restore_ikm(session: Session, *, actor: Actor, ikm_id: int) -> None:
-    """Bring an IKM back from the trash (admins only)."""
-    require(actor, "trash.restore")
-    row = session.get(Ikm, ikm_id)
-    if row is None or row.deleted_at is None:
-        raise ServiceError("err.not_found")
-    if _nib_taken(session, row.nib, row.id) == "v.nib_taken":
-        raise ValidationFailed("err.validation", errors={"nib": ["v.nib_taken"]})
-    row.deleted_at, row.updated_at, row.updated_by = None, utcnow(), actor.username
-    session.add(row)
-    _flush(session)
-    audit.record(session, username=actor.username, action="restore", table="ikm", row_id=row.id)
-
-
 def find_duplicates(session: Session, *, data: dict, exclude_id: int | None = None) -> list[dict]:
     """IKM that look like this one: the same NIB, or a very similar name in the same desa."""
     found = []

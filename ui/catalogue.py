@@ -96,6 +96,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin.col_last_login": "Terakhir masuk",
         "admin.audit": "Log audit pengguna",
         "admin.backup": "Cadangan",
+        "admin.trash": "Tempat sampah",
+        "admin.trash_empty": "Tempat sampah kosong.",
+        "admin.trash_kind": "Jenis",
+        "admin.trash_when": "Dihapus",
+        "admin.trash_by": "Oleh",
+        "admin.trash_pick": "Pilih data untuk dipulihkan",
+        "admin.trash_restore": "Pulihkan",
         "admin.backup_help": "Salinan basis data SQLite yang konsisten, aman dibuat saat aplikasi "
                              "dipakai. Simpan di tempat yang aman: berisi data pribadi.",
         "admin.backup_pg": "Basis data PostgreSQL: cadangkan dengan pg_dump.",
@@ -220,6 +227,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin.col_last_login": "Last login",
         "admin.audit": "User audit log",
         "admin.backup": "Backup",
+        "admin.trash": "Trash",
+        "admin.trash_empty": "The trash is empty.",
+        "admin.trash_kind": "Kind",
+        "admin.trash_when": "Deleted",
+        "admin.trash_by": "By",
+        "admin.trash_pick": "Choose a record to restore",
+        "admin.trash_restore": "Restore",
         "admin.backup_help": "A consistent copy of the SQLite database, safe to make while the app "
                              "is in use. Keep it somewhere safe: it holds personal data.",
         "admin.backup_pg": "PostgreSQL database: back it up with pg_dump.",
@@ -256,9 +270,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 def _merge_parts() -> None:
     # Each feature keeps its messages in its own module (ui/messages_*.py); all merge here.
-    from ui import messages_ikm, messages_import, messages_records
+    from ui import (
+        messages_cohorts,
+        messages_ikm,
+        messages_import,
+        messages_importpage,
+        messages_records,
+    )
 
-    for part in (messages_ikm, messages_import, messages_records):
+    for part in (messages_ikm, messages_import, messages_records, messages_cohorts,
+                 messages_importpage):
         for lang, texts in part.MESSAGES.items():
             clash = set(texts) & set(CATALOGUE[lang])
             assert not clash, f"duplicate message keys: {sorted(clash)}"

@@ -7,10 +7,17 @@ import streamlit as st
 from db import write_session
 from services import records
 from services.errors import ServiceError
+from services.ikm import IKM_COLUMNS, delete_ikm, update_ikm
 from services.permissions import can
 from services.products import PRODUCT_COLUMNS
 from services.records import ikm_detail
-from services.reference import category_options, cert_type_options, retailer_options
+from services.reference import (
+    category_options,
+    cert_type_options,
+    cohort_options,
+    retailer_options,
+)
+from services.regions import load_regions
 from ui.data import cached, show_service_error
 from ui.format import fmt_date, fmt_datetime
 from ui.i18n import t
@@ -67,6 +74,53 @@ def _entry_form(ctx, actor, detail: dict, index: int) -> None:
             st.rerun()
 
 
+EDITABLE = tuple(c for c in IKM_COLUMNS if c.name != "kabupaten_code")
+
+
+def _edit_ikm(ctx, actor, info: dict) -> None:
+    """Edit the IKM itself (version-checked) or move it to the trash."""
+    regions = cached(ctx, load_regions)
+    options = {"kecamatan_code": regions.kecamatan_of(info["kabupaten_code"]),
+               "desa_code": regions.desa_of(info["kecamatan_code"]),
+               "cohort_id": cached(ctx, cohort_options, kabupaten_code=info["kabupaten_code"])}
+    # The version the user opened the form on; someone else's later save makes ours stale.
+    opened = st.session_state.setdefault(f"det_ver_{info['id']}", info["version"])
+    with st.expander(t("det.edit"), icon=":material/edit:"):
+        values = record_form(f"det_edit_{info['id']}", EDITABLE, options=options,
+                             initial=info, submit=t("det.edit_save"))
+        if values is not None:
+            try:
+                with write_session(ctx.engine) as session:
+                    update_ikm(session, actor=actor, ikm_id=info["id"],
+                               expected_version=opened, changes=values)
+            except ServiceError as exc:
+                show_service_error(exc, label=labeller(IKM_COLUMNS))
+                if exc.key == "err.stale" and st.button(t("det.reload"), key="det_reload"):
+                    st.session_state.pop(f"det_ver_{info['id']}", None)
+                    for key in [k for k in st.session_state
+                                if str(k).startswith(f"det_edit_{info['id']}")]:
+                        del st.session_state[key]
+                    st.rerun()
+            else:
+                st.session_state.pop(f"det_ver_{info['id']}", None)
+                for key in [k for k in st.session_state
+                            if str(k).startswith(f"det_edit_{info['id']}")]:
+                    del st.session_state[key]
+                st.session_state["ikm_flash"] = t("det.edited")
+                st.rerun()
+        sure = st.checkbox(t("det.delete_confirm"), key=f"det_del_ok_{info['id']}")
+        if st.button(t("det.delete"), key=f"det_del_{info['id']}", disabled=not sure,
+                     icon=":material/delete:"):
+            try:
+                with write_session(ctx.engine) as session:
+                    delete_ikm(session, actor=actor, ikm_id=info["id"], expected_version=opened)
+            except ServiceError as exc:
+                show_service_error(exc)
+            else:
+                st.session_state["ikm_flash"] = t("det.deleted", name=info["name"])
+                st.rerun()
+
+
 def render(ctx, ikm_id: int, actor=None) -> None:
     """Draw everything known about one IKM; with an actor who may write, the add forms too."""
     detail = cached(ctx, ikm_detail, ikm_id=ikm_id)
@@ -85,6 +139,8 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     size = info.get("size_class")
     c[3].metric(t("det.size_class"), t(f"det.size.{size}") if size else "—",
                 help=t("det.size_help"))
+    if writable:
+        _edit_ikm(ctx, actor, info)
     tabs = st.tabs([t("det.products"), t("det.certs"), t("det.listings"), t("det.exports"),
                     t("det.coaching"), t("det.financials"), t("det.history")])
     with tabs[0]:

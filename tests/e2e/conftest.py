@@ -28,13 +28,17 @@ VIEWPORT = {"width": 1366, "height": 768}
 COOKIE_NAME = "ikm_madura_auth"
 DEMO_PASSWORD = "madura-demo-2024"
 # username -> sidebar labels, in menu order (services/permissions.py PAGES, Bahasa Indonesia).
-DEMO_NAV = {
-    "admin": ["Ringkasan", "Admin", "Akun"],
-    "kepala": ["Ringkasan", "Akun"],
-    "staf": ["Ringkasan", "Akun"],
-    "penilai": ["Ringkasan", "Akun"],
-    "tamu": ["Ringkasan", "Akun"],
-}
+def _demo_nav() -> dict[str, list[str]]:
+    # From the one role -> pages declaration, so a new page needs no edit here.
+    from services.auth import DEMO_ACCOUNTS
+    from services.permissions import pages_for
+    from ui.catalogue import CATALOGUE
+
+    return {user: [CATALOGUE["id"][p.title_key] for p in pages_for(role)]
+            for user, _name, role, _scope in DEMO_ACCOUNTS}
+
+
+DEMO_NAV = _demo_nav()
 
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NO_SKELETON = "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"

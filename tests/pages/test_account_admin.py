@@ -3,7 +3,7 @@
 from sqlmodel import Session, select
 
 from db.engine import get_engine
-from models import AuditLog, User
+from models import AuditLog, Ikm, User
 from services.auth import DEMO_PASSWORD, verify_password
 from tests.pages.conftest import make_app
 
@@ -142,3 +142,25 @@ def test_backup_service_refuses_non_admins_and_restores_round_trip(demo_db, tmp_
     with sqlite3.connect(restored) as conn:
         assert conn.execute("SELECT count(*) FROM ikm").fetchone() == (480,)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_admin_restores_an_ikm_from_the_trash(demo_db):
+    from models.enums import Role
+    from services.ikm import delete_ikm
+    from services.permissions import Actor
+
+    with Session(get_engine()) as s:
+        row = s.exec(select(Ikm).where(Ikm.kabupaten_code == "35.29")).first()
+        delete_ikm(s, actor=Actor("staf", Role.staff, "35.29"), ikm_id=row.id,
+                   expected_version=row.version)
+        s.commit()
+        ikm_id = row.id
+    at = make_app("admin")
+    at.run()
+    at.switch_page("app_pages/admin.py").run()
+    assert at.selectbox(key="admin_trash_pick").value == ("ikm", ikm_id)
+    at.button(key="admin_trash_restore").click().run()
+    assert not at.exception
+    assert "Dipulihkan." in [s.value for s in at.success]
+    with Session(get_engine()) as s:
+        assert s.get(Ikm, ikm_id).deleted_at is None

@@ -116,3 +116,62 @@ def test_detail_view_shows_products_certificates_and_history(demo_db):
     labels = [tab.label for tab in at.tabs]
     assert {"Produk", "Sertifikat", "Riwayat", "Keuangan"} <= set(labels)
     assert "Skala usaha" in [m.label for m in at.metric]
+
+
+def test_detail_edit_is_version_checked_and_add_product_validates(demo_db):
+    at = open_page("admin")
+    ikm_id = at.selectbox(key="ikm_detail_pick").value
+    with Session(get_engine()) as s:
+        row = s.get(Ikm, ikm_id)
+        employees = row.employees
+    form = f"det_edit_{ikm_id}"
+    at.text_input(key=f"{form}_employees").input("41")
+    at.button(key=f"FormSubmitter:{form}-Simpan perubahan").click().run()
+    assert not at.exception
+    with Session(get_engine()) as s:
+        assert s.get(Ikm, ikm_id).employees == 41 != employees
+    # a product with a price but no name is refused with a message and nothing written
+    products = f"det_add_0_{ikm_id}"
+    at.text_input(key=f"{products}_price_rp").input("Rp 25.000")
+    at.button(key=f"FormSubmitter:{products}-Simpan").click().run()
+    assert at.error and any("Wajib diisi." in c.value for c in at.caption)
+
+
+def test_filtered_list_downloads_as_xlsx_and_csv(demo_db):
+    import io
+
+    import openpyxl
+
+    at = open_page("kepala")
+    at.selectbox(key="ikm_f_kab").set_value("35.27").run()
+    at.button(key="ikm_export_prepare").click().run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    _, xlsx, csv_bytes = at.session_state["ikm_export"]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.max_row == 121  # a header and Sampang's 120 IKM
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads UTF-8
+
+
+def test_someone_elses_save_in_between_is_not_overwritten(demo_db):
+    from models.enums import Role
+    from services.ikm import update_ikm
+    from services.permissions import Actor
+
+    at = open_page("admin")
+    key = at.session_state["ikm_grid_key"]
+    first = at.session_state[f"{key}_versions"]
+    ikm_id = max(first)  # the list is newest first: row 0
+    with Session(get_engine()) as s:  # another browser saves the same IKM meanwhile
+        row = s.get(Ikm, ikm_id)
+        update_ikm(s, actor=Actor("kepala2", Role.admin), ikm_id=ikm_id,
+                   expected_version=row.version, changes={"owner_name": "Orang Lain"})
+        s.commit()
+    at.session_state[key] = {"edited_rows": {"0": {"owner_name": "Saya"}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    at.button(key="ikm_grid_save").click().run()
+    assert "diubah oleh orang lain" in cell_report(at).iloc[0]["Alasan"]
+    with Session(get_engine()) as s:
+        assert s.get(Ikm, ikm_id).owner_name == "Orang Lain"

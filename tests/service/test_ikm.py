@@ -138,9 +138,11 @@ def test_soft_delete_and_admin_restore(session):
     row = svc.create_ikm(session, actor=STAFF_SUMENEP, data=GOOD)
     svc.delete_ikm(session, actor=STAFF_SUMENEP, ikm_id=row.id, expected_version=row.version)
     assert svc.list_ikm(session)[1] == 0
+    from services import trash
+
     with pytest.raises(PermissionDenied):
-        svc.restore_ikm(session, actor=STAFF_SUMENEP, ikm_id=row.id)
-    svc.restore_ikm(session, actor=Actor("admin", Role.admin), ikm_id=row.id)
+        trash.restore(session, actor=STAFF_SUMENEP, kind="ikm", row_id=row.id)
+    trash.restore(session, actor=Actor("admin", Role.admin), kind="ikm", row_id=row.id)
     assert svc.list_ikm(session)[1] == 1
 
 
