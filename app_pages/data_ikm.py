@@ -86,6 +86,8 @@ with list_tab:
              "products", "owner_gender", "legal_form", "founded_year", "employees",
              "employees_female", "status"]
     frame = pd.DataFrame(rows, columns=["id", "version", "kabupaten_code", *shown])
+    texts = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort"]
+    frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), "")  # not "None"
     editable = set(svc.GRID_COLUMNS) if may_write else set()
     config = {name: st.column_config.Column(header(name), disabled=name not in editable)
               for name in shown}
