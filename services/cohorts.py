@@ -19,7 +19,7 @@ from services import audit
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import Column
 from services.permissions import Actor, require
-from services.records import MAX_ID, as_id, flush, guarded, raise_errors
+from services.records import guarded
 from services.regions import Regions
 from services.validation import (
     Errors,
@@ -29,6 +29,7 @@ from services.validation import (
     parse_int,
     parse_nib,
 )
+from services.writes import MAX_ID, as_id, flush, raise_errors
 
 DEFAULT_TARGET = 120
 MAX_PASTE_LINES = 5000

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from models import (
@@ -38,6 +37,7 @@ from services.validation import (
     parse_year,
     similar,
 )
+from services.writes import as_id, flush, raise_errors
 
 LEGAL_FORMS = tuple(f.value for f in LegalForm)
 STATUSES = tuple(s.value for s in IkmStatus)
@@ -140,13 +140,6 @@ def _lookups(session: Session) -> tuple[Regions, dict[int, str]]:
     return load_regions(session), cohorts
 
 
-def _raise(errors: Errors) -> None:
-    if errors:
-        raise ValidationFailed("err.validation",
-                               errors={f: [k] for f, (k, _) in errors.items.items()},
-                               details=errors.items)
-
-
 def _nib_taken(session: Session, nib: str | None, exclude_id: int | None) -> str | None:
     """None if the NIB is free, else the message key: taken by a live IKM or by one in the
     trash (the unique index covers both; an admin can restore the trashed one)."""
@@ -176,7 +169,7 @@ def create_ikm(session: Session, *, actor: Actor, data: dict) -> Ikm:
         require(actor, "programme.write")
     if taken := _nib_taken(session, clean["nib"], None):
         errors.add("nib", taken)
-    _raise(errors)
+    raise_errors(errors)
     row = Ikm(**clean, created_by=actor.username)
     session.add(row)
     session.flush()
@@ -185,18 +178,8 @@ def create_ikm(session: Session, *, actor: Actor, data: dict) -> Ikm:
     return row
 
 
-def _flush(session: Session) -> None:
-    # A concurrent writer bumped the version between our read and this UPDATE.
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord() from exc
-
-
 def _live(session: Session, ikm_id: int) -> Ikm:
-    if not isinstance(ikm_id, int) or not 0 < ikm_id <= 2**31 - 1:
-        raise ServiceError("err.not_found")
-    row = session.get(Ikm, ikm_id)
+    row = session.get(Ikm, as_id(ikm_id))
     if row is None or row.deleted_at is not None:
         raise ServiceError("err.not_found")
     return row
@@ -216,7 +199,7 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         require(actor, "programme.write", clean["kabupaten_code"])
     if clean["nib"] != row.nib and (taken := _nib_taken(session, clean["nib"], row.id)):
         errors.add("nib", taken)
-    _raise(errors)
+    raise_errors(errors)
     changed = {k: v for k, v in clean.items() if before.get(k) != v}
     if not changed:
         return row
@@ -224,7 +207,7 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         setattr(row, key, value)
     row.updated_at, row.updated_by = utcnow(), actor.username
     session.add(row)
-    _flush(session)
+    flush(session)
     audit.record(session, username=actor.username, action="update", table="ikm", row_id=row.id,
                  before={k: before[k] for k in changed}, after=changed)
     return row
@@ -285,7 +268,7 @@ def delete_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         raise StaleRecord()
     row.deleted_at, row.updated_at, row.updated_by = utcnow(), utcnow(), actor.username
     session.add(row)
-    _flush(session)
+    flush(session)
     audit.record(session, username=actor.username, action="delete", table="ikm", row_id=row.id,
                  before={"name": row.name})
 

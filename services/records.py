@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from models import (
@@ -57,6 +56,7 @@ from services.validation import (
     parse_money,
     parse_positive,
 )
+from services.writes import as_id, flush, raise_errors
 
 CERT_STATUSES = tuple(s.value for s in CertStatus)
 LISTING_STATUSES = tuple(s.value for s in ListingStatus)
@@ -67,7 +67,6 @@ MAX_VALUE_USD = 1e10
 MAX_CAPACITY = 100_000_000
 MAX_NET_CONTENT = 1e6
 HISTORY_LIMIT = 500
-MAX_ID = 2**31  # ids are INTEGER columns; a larger number cannot be one (PostgreSQL refuses it)
 
 # ISO 3166-1 alpha-2 code: (Indonesian name, English name, other spellings people type).
 COUNTRIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -449,27 +448,10 @@ def clean_financials(raw: Mapping, *, today: date | None = None) -> tuple[dict, 
 
 # --- shared write machinery ---------------------------------------------------------------------
 
-def raise_errors(errors: Errors) -> None:
-    """Refuse a record with problems (the same shape services.ikm uses)."""
-    if errors:
-        raise ValidationFailed("err.validation",
-                               errors={f: [k] for f, (k, _) in errors.items.items()},
-                               details=errors.items)
 
 
-def as_id(value) -> int:
-    """A row id as given by a caller; anything that cannot be one is simply not found."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_ID:
-        raise ServiceError("err.not_found")
-    return value
 
 
-def flush(session: Session) -> None:
-    """Flush, turning a concurrent change caught by the version column into StaleRecord."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord() from exc
 
 
 def live_ikm(session: Session, ikm_id) -> Ikm:

@@ -7,7 +7,7 @@ from models import Cohort, Ikm, Product, utcnow
 from services import audit
 from services.errors import ServiceError, ValidationFailed
 from services.permissions import Actor, require
-from services.records import as_id, flush
+from services.writes import as_id, flush
 
 KINDS = ("ikm", "product", "cohort")
 
