@@ -23,12 +23,20 @@ regions = cached(ctx, load_regions)
 categories = cached(ctx, category_options)
 
 st.title(t("page.data_ikm"))
+flash_box = st.empty()  # always present, so the tabs below keep their place after a save
 if flash := st.session_state.pop("ikm_flash", None):
-    st.success(flash)
+    flash_box.success(flash)
 
 
 def header(name: str) -> str:
     return t(f"ikm.col.{name}")
+
+
+def pick_all(where, label: str, options: dict, key: str, **kwargs):
+    """A filter select whose first choice, None, means "all" (and says so even when reset)."""
+    return where.selectbox(label, [None, *options], key=key, placeholder=t("ikm.all"),
+                           format_func=lambda v: t("ikm.all") if v is None else options[v],
+                           **kwargs)
 
 
 if may_write:
@@ -42,23 +50,18 @@ with list_tab:
     c = st.columns([3, 2, 2, 2])
     search = c[0].text_input(t("ikm.search"), key="ikm_search",
                              placeholder=t("ikm.search_hint"))
-    kab = c[1].selectbox(t("col.kabupaten"), [None, *regions.kabupaten], key="ikm_f_kab",
-                         format_func=lambda k: t("ikm.all") if k is None else regions.kabupaten[k])
-    kec_options = regions.kecamatan_of(kab) if kab else {}
-    kec = c[2].selectbox(t("ikm.col.kecamatan"), [None, *kec_options], key="ikm_f_kec",
-                         format_func=lambda k: t("ikm.all") if k is None else kec_options[k],
-                         disabled=not kab)
-    cohorts = cached(ctx, cohort_options, kabupaten_code=kab)
-    cohort = c[3].selectbox(t("ikm.col.cohort"), [None, *cohorts], key="ikm_f_cohort",
-                            format_func=lambda k: t("ikm.all") if k is None else cohorts[k])
+    kab = pick_all(c[1], t("col.kabupaten"), regions.kabupaten, "ikm_f_kab")
+    kec = pick_all(c[2], t("ikm.col.kecamatan"), regions.kecamatan_of(kab) if kab else {},
+                   "ikm_f_kec", disabled=not kab)
+    cohort = pick_all(c[3], t("ikm.col.cohort"),
+                      cached(ctx, cohort_options, kabupaten_code=kab), "ikm_f_cohort")
     c = st.columns([2, 2, 2, 2])
-    category = c[0].selectbox(t("ikm.category"), [None, *categories], key="ikm_f_cat",
-                              format_func=lambda k: t("ikm.all") if k is None else categories[k])
-    stages = [s for s in STAGE_COLUMNS if s != "registered"]
-    stage = c[1].selectbox(t("ikm.stage"), [None, *stages], key="ikm_f_stage",
-                           format_func=lambda s: t("ikm.all") if s is None else t(f"col.{s}"))
-    status = c[2].selectbox(t("ikm.col.status"), [None, *svc.STATUSES], key="ikm_f_status",
-                            format_func=lambda s: t("ikm.all") if s is None else t(f"ikm.{s}"))
+    category = pick_all(c[0], t("ikm.category"), categories, "ikm_f_cat")
+    stage = pick_all(c[1], t("ikm.stage"),
+                     {s: t(f"col.{s}") for s in STAGE_COLUMNS if s != "registered"},
+                     "ikm_f_stage")
+    status = pick_all(c[2], t("ikm.col.status"), {s: t(f"ikm.{s}") for s in svc.STATUSES},
+                      "ikm_f_status")
     page_size = c[3].selectbox(t("ikm.page_size"), [25, 50, 100], index=1, key="ikm_page_size")
     filters = svc.IkmFilter(search=search or None, kabupaten_code=kab, kecamatan_code=kec,
                             cohort_id=cohort, category_code=category, stage=stage, status=status)
