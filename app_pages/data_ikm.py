@@ -33,7 +33,7 @@ def header(name: str) -> str:
 
 
 def pick_all(where, label: str, options: dict, key: str, **kwargs):
-    """A filter select whose first choice, None, means "all" (and says so even when reset)."""
+    """A filter dropdown whose first choice, None, means "all" (and says so even when reset)."""
     return where.selectbox(label, [None, *options], key=key, placeholder=t("ikm.all"),
                            format_func=lambda v: t("ikm.all") if v is None else options[v],
                            **kwargs)
