@@ -29,7 +29,7 @@ from services.validation import (
     parse_int,
     parse_nib,
 )
-from services.writes import MAX_ID, as_id, flush, raise_errors
+from services.writes import MAX_ID, apply_changes, as_id, flush, raise_errors
 
 DEFAULT_TARGET = 120
 MAX_PASTE_LINES = 5000
@@ -156,17 +156,8 @@ def update_cohort(session: Session, *, actor: Actor, cohort_id: int, expected_ve
     if _name_taken(session, clean["name"], clean["kabupaten_code"], row.id):
         errors.add("name", "coh.name_exists")
     raise_errors(errors)
-    changed = {k: v for k, v in clean.items() if before.get(k) != v}
-    if not changed:
-        return row
-    for key, value in changed.items():
-        setattr(row, key, value)
-    row.updated_at, row.updated_by = utcnow(), actor.username
-    session.add(row)
-    flush(session)
-    audit.record(session, username=actor.username, action="update", table=Cohort.__tablename__,
-                 row_id=row.id, before={k: before[k] for k in changed}, after=changed)
-    return row
+    return apply_changes(session, actor=actor, row=row, table=Cohort.__tablename__, before=before,
+                         clean=clean)
 
 
 def delete_cohort(session: Session, *, actor: Actor, cohort_id: int,

@@ -37,7 +37,7 @@ from services.validation import (
     parse_year,
     similar,
 )
-from services.writes import as_id, flush, raise_errors
+from services.writes import apply_changes, as_id, flush, raise_errors
 
 LEGAL_FORMS = tuple(f.value for f in LegalForm)
 STATUSES = tuple(s.value for s in IkmStatus)
@@ -200,17 +200,7 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
     if clean["nib"] != row.nib and (taken := _nib_taken(session, clean["nib"], row.id)):
         errors.add("nib", taken)
     raise_errors(errors)
-    changed = {k: v for k, v in clean.items() if before.get(k) != v}
-    if not changed:
-        return row
-    for key, value in changed.items():
-        setattr(row, key, value)
-    row.updated_at, row.updated_by = utcnow(), actor.username
-    session.add(row)
-    flush(session)
-    audit.record(session, username=actor.username, action="update", table="ikm", row_id=row.id,
-                 before={k: before[k] for k in changed}, after=changed)
-    return row
+    return apply_changes(session, actor=actor, row=row, table="ikm", before=before, clean=clean)
 
 
 @dataclass

@@ -56,7 +56,7 @@ from services.validation import (
     parse_money,
     parse_positive,
 )
-from services.writes import as_id, flush, raise_errors
+from services.writes import apply_changes, as_id, flush, raise_errors
 
 CERT_STATUSES = tuple(s.value for s in CertStatus)
 LISTING_STATUSES = tuple(s.value for s in ListingStatus)
@@ -610,17 +610,8 @@ def _update(session: Session, actor: Actor, kind: _Kind, row_id, expected_versio
     before = {f: getattr(row, f) for f in kind.fields}
     clean, errors = _cleaned(kind, session, ikm, {**before, **changes}, row)
     raise_errors(errors)
-    changed = {k: v for k, v in clean.items() if before.get(k) != v}
-    if not changed:
-        return row
-    for key, value in changed.items():
-        setattr(row, key, value)
-    row.updated_at, row.updated_by = utcnow(), actor.username
-    session.add(row)
-    flush(session)
-    audit.record(session, username=actor.username, action="update", table=kind.table,
-                 row_id=row.id, before={k: before[k] for k in changed}, after=changed)
-    return row
+    return apply_changes(session, actor=actor, row=row, table=kind.table, before=before,
+                         clean=clean)
 
 
 def _delete(session: Session, actor: Actor, kind: _Kind, row_id, expected_version) -> None:

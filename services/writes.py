@@ -4,6 +4,8 @@ turning a concurrent change caught by the version column into a clear refusal.""
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
+from models import utcnow
+from services import audit
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.validation import Errors
 
@@ -31,3 +33,19 @@ def flush(session: Session) -> None:
         session.flush()
     except StaleDataError as exc:
         raise StaleRecord() from exc
+
+
+def apply_changes(session: Session, *, actor, row, table: str, before: dict, clean: dict):
+    """Write the fields of a validated record that differ from `before`, stamp who and when,
+    flush (stale versions refused) and audit before -> after; nothing at all when unchanged."""
+    changed = {k: v for k, v in clean.items() if before.get(k) != v}
+    if not changed:
+        return row
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.updated_at, row.updated_by = utcnow(), actor.username
+    session.add(row)
+    flush(session)
+    audit.record(session, username=actor.username, action="update", table=table, row_id=row.id,
+                 before={k: before[k] for k in changed}, after=changed)
+    return row
