@@ -27,7 +27,15 @@ from sqlmodel import Session
 
 from models import Cohort, Desa, Ikm, Kabupaten, Kecamatan, Product, ProductCategory
 from services.ikm import IKM_COLUMNS, LEGAL_FORMS, STATUSES, Column, IkmFilter, _filtered
+from services.cohorts import COHORT_COLUMNS
 from services.products import PRODUCT_COLUMNS, UNITS
+from services.records import (
+    CERT_COLUMNS,
+    COACHING_COLUMNS,
+    EXPORT_COLUMNS,
+    FINANCIAL_COLUMNS,
+    LISTING_COLUMNS,
+)
 from services.regions import load_regions
 from ui.catalogue import CATALOGUE
 
@@ -36,6 +44,12 @@ from ui.catalogue import CATALOGUE
 SHEET_HELP = "Petunjuk"
 SHEET_IKM = "IKM"
 SHEET_PRODUCT = "Produk"
+SHEET_COHORT = "Angkatan"
+SHEET_CERT = "Sertifikat"
+SHEET_LISTING = "Ritel"
+SHEET_EXPORT = "Ekspor"
+SHEET_COACHING = "Pembinaan"
+SHEET_FINANCIAL = "Keuangan"
 SHEET_LISTS = "Daftar"
 
 # A row whose name (IKM or product) starts with this text is the template's example row: the
@@ -81,6 +95,21 @@ class Layout:
 
 IKM_LAYOUT = Layout(SHEET_IKM, "ikm", IKM_COLUMNS)
 PRODUCT_LAYOUT = Layout(SHEET_PRODUCT, "product", (IKM_LINK, *PRODUCT_COLUMNS))
+# The other kinds of record. Upsert keys (services.importer): a cohort by regency + name; a
+# certificate by IKM + type + product (blank for an enterprise certificate); a retail listing
+# by IKM + product + retailer; a shipment by IKM + product + date + country; a coaching action
+# by IKM + text; financials by IKM + year. Products, retailers, certificate types and
+# countries are given by name (codes are accepted too).
+COHORT_LAYOUT = Layout(SHEET_COHORT, "cohort", COHORT_COLUMNS)
+CERT_LAYOUT = Layout(SHEET_CERT, "certification", (IKM_LINK, *CERT_COLUMNS))
+LISTING_LAYOUT = Layout(SHEET_LISTING, "listing", (IKM_LINK, *LISTING_COLUMNS))
+EXPORT_LAYOUT = Layout(SHEET_EXPORT, "export", (IKM_LINK, *EXPORT_COLUMNS))
+COACHING_LAYOUT = Layout(SHEET_COACHING, "coaching", (IKM_LINK, *COACHING_COLUMNS))
+FINANCIAL_LAYOUT = Layout(SHEET_FINANCIAL, "financials", (IKM_LINK, *FINANCIAL_COLUMNS))
+# Every sheet in the order of the template, of exports and of an import's writes (a cohort
+# before the IKM in it, an IKM before its products, a product before its certificates...).
+LAYOUTS: tuple[Layout, ...] = (COHORT_LAYOUT, IKM_LAYOUT, PRODUCT_LAYOUT, CERT_LAYOUT,
+                               LISTING_LAYOUT, EXPORT_LAYOUT, COACHING_LAYOUT, FINANCIAL_LAYOUT)
 
 
 # --- neutralising and writing -----------------------------------------------------------------

@@ -274,12 +274,13 @@ def _merge_parts() -> None:
         messages_cohorts,
         messages_ikm,
         messages_import,
+        messages_import_records,
         messages_importpage,
         messages_records,
     )
 
     for part in (messages_ikm, messages_import, messages_records, messages_cohorts,
-                 messages_importpage):
+                 messages_importpage, messages_import_records):
         for lang, texts in part.MESSAGES.items():
             clash = set(texts) & set(CATALOGUE[lang])
             assert not clash, f"duplicate message keys: {sorted(clash)}"
