@@ -1,7 +1,8 @@
 """Spreadsheet exports: the import template, filtered lists and safe XLSX/CSV bytes.
 
-The template and every export share one column layout (`IKM_LAYOUT`, `PRODUCT_LAYOUT`), so a
-file downloaded here can be edited and uploaded again (services.importer reads the same layout).
+The template and every export share one column layout per sheet (`LAYOUTS`: cohorts, IKM,
+products, certificates, retail listings, exports, coaching actions, financials), so a file
+downloaded here can be edited and uploaded again (services.importer reads the same layouts).
 
 Cells that a spreadsheet program would run as a formula (text beginning with `=`, `+`, `-`, `@`,
 tab or carriage return) are written with a leading apostrophe; the importer takes that apostrophe
@@ -22,19 +23,38 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 from sqlmodel import Session
 
-from models import Cohort, Desa, Ikm, Kabupaten, Kecamatan, Product, ProductCategory
-from services.ikm import IKM_COLUMNS, LEGAL_FORMS, STATUSES, Column, IkmFilter, _filtered
+from models import (
+    Certification,
+    CertificationType,
+    CoachingAction,
+    Cohort,
+    Desa,
+    ExportRecord,
+    Ikm,
+    IkmFinancials,
+    Kabupaten,
+    Kecamatan,
+    Product,
+    ProductCategory,
+    Retailer,
+    RetailListing,
+)
 from services.cohorts import COHORT_COLUMNS
+from services.ikm import IKM_COLUMNS, LEGAL_FORMS, STATUSES, Column, IkmFilter, _filtered
 from services.products import PRODUCT_COLUMNS, UNITS
 from services.records import (
     CERT_COLUMNS,
+    CERT_STATUSES,
     COACHING_COLUMNS,
+    COUNTRIES,
     EXPORT_COLUMNS,
+    EXPORT_ROUTES,
     FINANCIAL_COLUMNS,
     LISTING_COLUMNS,
+    LISTING_STATUSES,
 )
 from services.regions import load_regions
 from ui.catalogue import CATALOGUE
@@ -52,17 +72,19 @@ SHEET_COACHING = "Pembinaan"
 SHEET_FINANCIAL = "Keuangan"
 SHEET_LISTS = "Daftar"
 
-# A row whose name (IKM or product) starts with this text is the template's example row: the
-# importer skips it (and counts it as skipped), so forgetting to delete it does no harm.
+# The template's example rows, which the importer skips (and counts as skipped), so forgetting
+# to delete them does no harm: a row is an example when one of its text cells starts with
+# EXAMPLE_MARK (the IKM's, product's and cohort's name do) or when its "NIB IKM" is EXAMPLE_NIB
+# (the example IKM's NIB, which every example record of the other sheets points at).
 EXAMPLE_MARK = "CONTOH – hapus baris ini"
+EXAMPLE_NIB = "9999999999999"
 
 # The product sheet's link to its IKM (the upsert key of products is this NIB + product name).
 IKM_LINK = Column("ikm_nib", "NIB IKM", "IKM business ID", required=True)
 
 TEMPLATE_ROWS = 20_000  # rows that carry the dropdown lists and text formats in the template
 DATE_FORMAT = "DD/MM/YYYY"  # how an Indonesian-locale spreadsheet shows dates
-TEXT_FIELDS = {"nib", "phone", "ikm_nib", "gtin", "hs_code"}  # digits kept as text
-DATE_FIELDS = {"export_commitment_on", "left_on", "packaging_upgraded_on"}
+TEXT_FIELDS = {"nib", "phone", "ikm_nib", "gtin", "hs_code", "number"}  # digits kept as text
 
 
 def header(col: Column) -> str:
@@ -110,6 +132,9 @@ FINANCIAL_LAYOUT = Layout(SHEET_FINANCIAL, "financials", (IKM_LINK, *FINANCIAL_C
 # before the IKM in it, an IKM before its products, a product before its certificates...).
 LAYOUTS: tuple[Layout, ...] = (COHORT_LAYOUT, IKM_LAYOUT, PRODUCT_LAYOUT, CERT_LAYOUT,
                                LISTING_LAYOUT, EXPORT_LAYOUT, COACHING_LAYOUT, FINANCIAL_LAYOUT)
+# Every date column (all are named *_on): formatted DD/MM/YYYY in the template.
+DATE_FIELDS = frozenset(c.name for layout in LAYOUTS for c in layout.columns
+                        if c.name.endswith("_on"))
 
 
 # --- neutralising and writing -----------------------------------------------------------------
@@ -233,13 +258,16 @@ def _text(lang: str, key: str, **params) -> str:
 
 
 def _choice_lists(session: Session) -> dict[str, list[str]]:
-    """The values offered by the template's dropdowns, by field name."""
+    """The values offered by the template's dropdowns, by list name (see _LIST_OF)."""
     regions = load_regions(session)
     kecamatan = sorted({n for _k, n in regions.kecamatan.values()}, key=str.lower)
     categories = [n for (n,) in session.execute(
         select(ProductCategory.name_id).order_by(ProductCategory.code))]
     cohorts = sorted({n for (n,) in session.execute(
         select(Cohort.name).where(Cohort.deleted_at.is_(None)))}, key=str.lower)
+    cert_types = sorted(session.execute(select(CertificationType.name)).scalars(),
+                        key=str.lower)
+    retailers = sorted(session.execute(select(Retailer.name)).scalars(), key=str.lower)
     return {
         "kabupaten_code": [regions.kabupaten[c] for c in sorted(regions.kabupaten)],
         "kecamatan_code": kecamatan,
@@ -249,15 +277,45 @@ def _choice_lists(session: Session) -> dict[str, list[str]]:
         "category_code": categories,
         "unit": list(UNITS),
         "cohort_id": cohorts,
+        "cert_type_code": cert_types,
+        "certification.status": list(CERT_STATUSES),
+        "retailer_id": retailers,
+        "listing.status": list(LISTING_STATUSES),
+        "country": sorted((names[0] for names in COUNTRIES.values()), key=str.lower),
+        "route": list(EXPORT_ROUTES),
     }
 
 
+# The dropdown list of each (sheet kind, field). Keyed by kind because equal field names can
+# mean different things: the IKM, certificate and listing "status" columns have their own lists.
+_LIST_OF: dict[tuple[str, str], str] = {
+    ("cohort", "kabupaten_code"): "kabupaten_code",
+    ("ikm", "kabupaten_code"): "kabupaten_code",
+    ("ikm", "kecamatan_code"): "kecamatan_code",
+    ("ikm", "legal_form"): "legal_form",
+    ("ikm", "owner_gender"): "owner_gender",
+    ("ikm", "status"): "status",
+    ("ikm", "cohort_id"): "cohort_id",
+    ("product", "category_code"): "category_code",
+    ("product", "unit"): "unit",
+    ("certification", "cert_type_code"): "cert_type_code",
+    ("certification", "status"): "certification.status",
+    ("listing", "retailer_id"): "retailer_id",
+    ("listing", "status"): "listing.status",
+    ("export", "country"): "country",
+    ("export", "route"): "route",
+}
 # Dropdowns that refuse other values (closed sets); the others only warn, because the importer
 # also accepts codes and spelling variants (and tells which values it cannot match).
-_STRICT_LISTS = {"legal_form", "owner_gender", "status", "unit"}
+_STRICT_LISTS = {"legal_form", "owner_gender", "status", "unit", "certification.status",
+                 "listing.status", "route"}
+# Open lists short enough to spell out in the instructions (closed sets are, from col.choices).
+_LISTS_IN_HELP = {"kabupaten_code", "category_code", "cert_type_code", "retailer_id"}
 
 
-def _example_rows(session: Session, lists: dict[str, list[str]]) -> tuple[dict, dict]:
+def _example_rows(session: Session, lists: dict[str, list[str]]) -> dict[str, dict]:
+    """One example row per sheet kind: the example IKM (EXAMPLE_NIB, named EXAMPLE_MARK), its
+    product (named EXAMPLE_MARK), a cohort named EXAMPLE_MARK and records of that IKM/product."""
     regions = load_regions(session)
     kab = next((c for c, n in regions.kabupaten.items() if n == "Sumenep"),
                sorted(regions.kabupaten)[0] if regions.kabupaten else None)
@@ -267,7 +325,7 @@ def _example_rows(session: Session, lists: dict[str, list[str]]) -> tuple[dict, 
         kec_code = next((c for c, n in kecs.items() if n == "Guluk-Guluk"), next(iter(kecs), None))
         kec_name = kecs.get(kec_code)
         desa_name = next(iter(regions.desa_of(kec_code).values()), None) if kec_code else None
-    nib = "9999999999999"
+    nib = EXAMPLE_NIB
     ikm = {"nib": nib, "name": EXAMPLE_MARK, "owner_name": "Siti Aminah", "owner_gender": "P",
            "phone": "081234567890", "legal_form": "perorangan",
            "kabupaten_code": regions.kabupaten.get(kab), "kecamatan_code": kec_name,
@@ -279,7 +337,29 @@ def _example_rows(session: Session, lists: dict[str, list[str]]) -> tuple[dict, 
                "brand": "Sari Madura", "net_content": 250, "unit": "g", "shelf_life_days": 180,
                "price_rp": 15000, "cost_rp": 9000, "capacity_per_month": 500,
                "hs_code": "200819", "baseline_sales_rp": 3000000}
-    return ikm, product
+    cohort = {"name": EXAMPLE_MARK, "kabupaten_code": regions.kabupaten.get(kab), "year": 2024,
+              "start_on": date(2024, 3, 4), "end_on": date(2024, 11, 29),
+              "partners": "Disperindag, BPWS", "target_participants": 120}
+    cert_type = next((n for n in lists["cert_type_code"] if "halal" in n.lower()),
+                     (lists["cert_type_code"] or [None])[0])
+    cert = {"ikm_nib": nib, "cert_type_code": cert_type, "product_id": EXAMPLE_MARK,
+            "number": "ID35110000123450124", "status": "terbit", "filed_on": date(2024, 2, 5),
+            "issued_on": date(2024, 5, 20)}
+    retailer = next((n for n in lists["retailer_id"] if n.lower() == "indomaret"),
+                    (lists["retailer_id"] or [None])[0])
+    listing = {"ikm_nib": nib, "product_id": EXAMPLE_MARK, "retailer_id": retailer,
+               "status": "listing", "listed_on": date(2024, 8, 1), "repeat_orders": 3}
+    export = {"ikm_nib": nib, "product_id": EXAMPLE_MARK, "shipped_on": date(2025, 2, 10),
+              "country": COUNTRIES["MY"][0], "buyer": "Kedai Madura Sdn Bhd", "volume": 200,
+              "unit": "karton", "value_usd": 1250.5, "route": "aggregator"}
+    coaching = {"ikm_nib": nib, "text": "Perbaiki label: cantumkan tanggal kedaluwarsa",
+                "product_id": EXAMPLE_MARK, "owner": "Pendamping Sumenep",
+                "due_on": date(2025, 1, 31)}
+    financials = {"ikm_nib": nib, "year": 2024, "capital_rp": 25_000_000,
+                  "revenue_rp": 180_000_000, "export_revenue_rp": 15_000_000}
+    return {"cohort": cohort, "ikm": ikm, "product": product, "certification": cert,
+            "listing": listing, "export": export, "coaching": coaching,
+            "financials": financials}
 
 
 def _data_sheet(wb: Workbook, layout: Layout, example: dict, list_ranges: dict[str, str],
@@ -303,9 +383,12 @@ def _data_sheet(wb: Workbook, layout: Layout, example: dict, list_ranges: dict[s
         ex.font = Font(italic=True, color="808080")
         if col.name in TEXT_FIELDS:
             ex.number_format = "@"
-        if col.name in list_ranges:
-            strict = col.name in _STRICT_LISTS
-            dv = DataValidation(type="list", formula1=list_ranges[col.name], allow_blank=True,
+        elif col.name in DATE_FIELDS:
+            ex.number_format = DATE_FORMAT
+        list_name = _LIST_OF.get((layout.kind, col.name))
+        if list_name in list_ranges:
+            strict = list_name in _STRICT_LISTS
+            dv = DataValidation(type="list", formula1=list_ranges[list_name], allow_blank=True,
                                 errorStyle="stop" if strict else "warning",
                                 showErrorMessage=True,
                                 error=_text(lang, "imp.tpl.pick_from_list"),
@@ -316,36 +399,54 @@ def _data_sheet(wb: Workbook, layout: Layout, example: dict, list_ranges: dict[s
     ws.freeze_panes = "A2"
 
 
+def _hint(lang: str, layout: Layout, col: Column, lists: dict[str, list[str]]) -> str:
+    """A column's note in the instructions: its hint (of this sheet, else of the field, else
+    the date format), then the values it takes when there are few."""
+    key = next((k for k in (f"imp.hint.{layout.kind}.{col.name}", f"imp.hint.{col.name}")
+                if k in CATALOGUE["id"]), None)
+    hint = _text(lang, key) if key else \
+        _text(lang, "imp.hint.date") if col.name in DATE_FIELDS else ""
+    list_name = _LIST_OF.get((layout.kind, col.name))
+    choices = col.choices or (tuple(lists.get(list_name, ())) if list_name in _LISTS_IN_HELP
+                              else ())
+    if choices:
+        hint = (hint + " " if hint else "") + _text(
+            lang, "imp.tpl.choices", choices=", ".join(map(str, choices)))
+    return hint
+
+
 def _help_sheet(wb: Workbook, lang: str, lists: dict[str, list[str]]) -> None:
     ws = wb.create_sheet(SHEET_HELP, 0)
     ws.column_dimensions["A"].width = 46
     ws.column_dimensions["B"].width = 12
     ws.column_dimensions["C"].width = 90
+
+    def line(text: str, height: float = 30) -> None:
+        ws.append([text])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=3)
+        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[ws.max_row].height = height
+
     ws.append([_text(lang, "imp.tpl.title")])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
-    for n in range(1, 9):
-        ws.append([_text(lang, f"imp.tpl.step{n}", example=EXAMPLE_MARK)])
-        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=3)
-        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[ws.max_row].height = 30
-    for layout in (IKM_LAYOUT, PRODUCT_LAYOUT):
+    n = 1
+    while f"imp.tpl.step{n}" in CATALOGUE["id"]:
+        line(_text(lang, f"imp.tpl.step{n}", example=EXAMPLE_MARK, nib=EXAMPLE_NIB))
+        n += 1
+    for layout in LAYOUTS:
         ws.append([])
         ws.append([_text(lang, "imp.tpl.sheet", sheet=layout.sheet)])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
+        line(_text(lang, f"imp.tpl.key.{layout.kind}") + " "
+             + _text(lang, "imp.tpl.sheet_optional"))
         ws.append([_text(lang, "imp.tpl.col_header"), _text(lang, "imp.tpl.col_required"),
                    _text(lang, "imp.tpl.col_hint")])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         for col in layout.columns:
-            hint = _text(lang, f"imp.hint.{col.name}") \
-                if f"imp.hint.{col.name}" in CATALOGUE["id"] else ""
-            choices = col.choices or (tuple(lists.get(col.name, ())) if col.name in
-                                      ("kabupaten_code", "category_code") else ())
-            if choices:
-                hint = (hint + " " if hint else "") + _text(
-                    lang, "imp.tpl.choices", choices=", ".join(map(str, choices)))
-            ws.append([header(col), _text(lang, "imp.tpl.yes") if col.required else "", hint])
+            ws.append([header(col), _text(lang, "imp.tpl.yes") if col.required else "",
+                       _hint(lang, layout, col, lists)])
             ws.cell(row=ws.max_row, column=3).alignment = Alignment(wrap_text=True)
 
 
@@ -357,7 +458,8 @@ def _lists_sheet(wb: Workbook, lists: dict[str, list[str]]) -> dict[str, str]:
         letter = get_column_letter(i)
         ws.cell(row=1, column=i, value=name)
         for r, value in enumerate(values, start=2):
-            ws.cell(row=r, column=i, value=value)
+            # names typed by users (retailers, cohorts) must not become formulas here
+            ws.cell(row=r, column=i, value=neutralise(value))
         if values:
             ranges[name] = (f"{quote_sheetname(SHEET_LISTS)}!${letter}$2:"
                             f"${letter}${len(values) + 1}")
@@ -365,17 +467,17 @@ def _lists_sheet(wb: Workbook, lists: dict[str, list[str]]) -> dict[str, str]:
 
 
 def template_workbook(session: Session, *, lang: str = "id") -> bytes:
-    """The import template (XLSX): instructions ("Petunjuk"), an "IKM" and a "Produk" sheet with
-    bilingual headers, dropdown lists kept on a hidden "Daftar" sheet, and one example row per
-    sheet whose name starts with EXAMPLE_MARK (the importer skips it)."""
+    """The import template (XLSX): instructions ("Petunjuk"), one sheet per layout in LAYOUTS
+    order with bilingual headers and one example row each (skipped by the importer), and the
+    dropdown lists on a hidden "Daftar" sheet, last."""
     lists = _choice_lists(session)
     wb = Workbook()
     wb.remove(wb.active)
     _help_sheet(wb, lang, lists)
     ranges = _lists_sheet(wb, lists)
-    ikm_example, product_example = _example_rows(session, lists)
-    _data_sheet(wb, IKM_LAYOUT, ikm_example, ranges, lang)
-    _data_sheet(wb, PRODUCT_LAYOUT, product_example, ranges, lang)
+    examples = _example_rows(session, lists)
+    for layout in LAYOUTS:
+        _data_sheet(wb, layout, examples[layout.kind], ranges, lang)
     # keep the hidden list sheet last, the instructions first and active
     wb.move_sheet(SHEET_LISTS, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(SHEET_LISTS))
     wb.active = 0
@@ -436,14 +538,124 @@ def export_products(session: Session, *, filters: IkmFilter = IkmFilter(),
     return pd.DataFrame([tuple(r) for r in rows], columns=PRODUCT_LAYOUT.headers, dtype=object)
 
 
+def _fields(model, layout: Layout, names: dict) -> list:
+    # The columns of a layout selected from `model`, those given by name taken from `names`.
+    return [(names[c.name] if c.name in names else getattr(model, c.name)).label(c.name)
+            for c in layout.columns]
+
+
+def _frame(session: Session, query, layout: Layout) -> pd.DataFrame:
+    rows = session.execute(query).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=layout.headers, dtype=object)
+
+
+def export_cohorts(session: Session, *, filters: IkmFilter = IkmFilter(),
+                   as_of: date | None = None) -> pd.DataFrame:
+    """The live cohorts the filtered IKM belong to, in the template's "Angkatan" layout (regency
+    by name). One query."""
+    cohort_ids = _filtered(select(Ikm.cohort_id), filters, as_of or date.today())
+    query = (select(*_fields(Cohort, COHORT_LAYOUT, {"kabupaten_code": Kabupaten.name}))
+             .join(Kabupaten, Kabupaten.code == Cohort.kabupaten_code)
+             .where(Cohort.deleted_at.is_(None), Cohort.id.in_(cohort_ids))
+             .order_by(Cohort.kabupaten_code, Cohort.year, Cohort.id))
+    return _frame(session, query, COHORT_LAYOUT)
+
+
+def export_certifications(session: Session, *, filters: IkmFilter = IkmFilter(),
+                          as_of: date | None = None) -> pd.DataFrame:
+    """The certificates of the filtered IKM that have an NIB, in the "Sertifikat" layout (type
+    and product by name; enterprise certificates with a blank product). Certificates of
+    deleted products are left out. One query."""
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    names = {"ikm_nib": Ikm.nib, "cert_type_code": CertificationType.name,
+             "product_id": Product.name}
+    query = (select(*_fields(Certification, CERT_LAYOUT, names))
+             .join(Ikm, Ikm.id == Certification.ikm_id)
+             .join(CertificationType, CertificationType.code == Certification.cert_type_code)
+             .outerjoin(Product, Product.id == Certification.product_id)
+             .where(Ikm.nib.is_not(None), Certification.ikm_id.in_(ikm_ids),
+                    or_(Certification.product_id.is_(None), Product.deleted_at.is_(None)))
+             .order_by(Ikm.id, Certification.id))
+    return _frame(session, query, CERT_LAYOUT)
+
+
+def export_listings(session: Session, *, filters: IkmFilter = IkmFilter(),
+                    as_of: date | None = None) -> pd.DataFrame:
+    """The retail listings of the live products of the filtered IKM that have an NIB, in the
+    "Ritel" layout (product and retailer by name). One query."""
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    names = {"ikm_nib": Ikm.nib, "product_id": Product.name, "retailer_id": Retailer.name}
+    query = (select(*_fields(RetailListing, LISTING_LAYOUT, names))
+             .join(Product, Product.id == RetailListing.product_id)
+             .join(Ikm, Ikm.id == Product.ikm_id)
+             .join(Retailer, Retailer.id == RetailListing.retailer_id)
+             .where(Ikm.nib.is_not(None), Product.deleted_at.is_(None),
+                    Product.ikm_id.in_(ikm_ids))
+             .order_by(Ikm.id, Product.id, RetailListing.id))
+    return _frame(session, query, LISTING_LAYOUT)
+
+
+def export_exports(session: Session, *, filters: IkmFilter = IkmFilter(),
+                   as_of: date | None = None) -> pd.DataFrame:
+    """The shipments of the live products of the filtered IKM that have an NIB, in the "Ekspor"
+    layout (product by name, country by its Indonesian name). One query."""
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    country = case({code: names[0] for code, names in COUNTRIES.items()},
+                   value=ExportRecord.country, else_=ExportRecord.country)
+    names = {"ikm_nib": Ikm.nib, "product_id": Product.name, "country": country}
+    query = (select(*_fields(ExportRecord, EXPORT_LAYOUT, names))
+             .join(Product, Product.id == ExportRecord.product_id)
+             .join(Ikm, Ikm.id == Product.ikm_id)
+             .where(Ikm.nib.is_not(None), Product.deleted_at.is_(None),
+                    Product.ikm_id.in_(ikm_ids))
+             .order_by(Ikm.id, ExportRecord.shipped_on, ExportRecord.id))
+    return _frame(session, query, EXPORT_LAYOUT)
+
+
+def export_coaching(session: Session, *, filters: IkmFilter = IkmFilter(),
+                    as_of: date | None = None) -> pd.DataFrame:
+    """The coaching actions of the filtered IKM that have an NIB, in the "Pembinaan" layout
+    (product by name, blank for the IKM as a whole). Actions about deleted products are left
+    out. One query."""
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    names = {"ikm_nib": Ikm.nib, "product_id": Product.name}
+    query = (select(*_fields(CoachingAction, COACHING_LAYOUT, names))
+             .join(Ikm, Ikm.id == CoachingAction.ikm_id)
+             .outerjoin(Product, Product.id == CoachingAction.product_id)
+             .where(Ikm.nib.is_not(None), CoachingAction.ikm_id.in_(ikm_ids),
+                    or_(CoachingAction.product_id.is_(None), Product.deleted_at.is_(None)))
+             .order_by(Ikm.id, CoachingAction.id))
+    return _frame(session, query, COACHING_LAYOUT)
+
+
+def export_financials(session: Session, *, filters: IkmFilter = IkmFilter(),
+                      as_of: date | None = None) -> pd.DataFrame:
+    """The yearly figures of the filtered IKM that have an NIB, in the "Keuangan" layout. One
+    query."""
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    names = {"ikm_nib": Ikm.nib}
+    query = (select(*_fields(IkmFinancials, FINANCIAL_LAYOUT, names))
+             .join(Ikm, Ikm.id == IkmFinancials.ikm_id)
+             .where(Ikm.nib.is_not(None), IkmFinancials.ikm_id.in_(ikm_ids))
+             .order_by(Ikm.id, IkmFinancials.year))
+    return _frame(session, query, FINANCIAL_LAYOUT)
+
+
+# The export of each sheet kind, in the order of LAYOUTS.
+EXPORTS = {"cohort": export_cohorts, "ikm": export_ikm, "product": export_products,
+           "certification": export_certifications, "listing": export_listings,
+           "export": export_exports, "coaching": export_coaching,
+           "financials": export_financials}
+
+
 def export_workbook(session: Session, *, filters: IkmFilter = IkmFilter(),
                     as_of: date | None = None) -> bytes:
-    """Both sheets ("IKM" and "Produk") of the filtered IKM in one re-importable workbook."""
-    frames = {SHEET_IKM: export_ikm(session, filters=filters, as_of=as_of),
-              SHEET_PRODUCT: export_products(session, filters=filters, as_of=as_of)}
+    """All eight sheets (LAYOUTS) of the filtered IKM in one re-importable workbook: same
+    headers as the template, names instead of ids, dates as dates. One query per sheet."""
     wb = Workbook(write_only=True)
-    for name, df in frames.items():
-        _write_sheet(wb, df, name)
+    for layout in LAYOUTS:
+        _write_sheet(wb, EXPORTS[layout.kind](session, filters=filters, as_of=as_of),
+                     layout.sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -74,17 +74,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.report.value": "Isian",
         "imp.report.reason": "Alasan",
         # the template's instructions
-        "imp.tpl.title": "Templat impor data IKM dan produk",
-        "imp.tpl.step1": "1. Isi lembar IKM (satu baris per IKM) dan, bila perlu, lembar Produk "
-                         "(satu baris per produk). Baris 1 adalah judul kolom: jangan diubah.",
-        "imp.tpl.step2": "2. Baris contoh (nama diawali \"{example}\") dilewati saat impor; "
-                         "boleh dihapus.",
+        "imp.tpl.title": "Templat impor data program IKM: angkatan, IKM, produk dan catatannya",
+        "imp.tpl.step1": "1. Isi lembar yang Anda perlukan, satu baris per data: Angkatan, IKM, "
+                         "Produk, Sertifikat, Ritel, Ekspor, Pembinaan, Keuangan. Lembar yang "
+                         "tidak dipakai boleh dibiarkan kosong atau dihapus. Baris 1 adalah "
+                         "judul kolom: jangan diubah.",
+        "imp.tpl.step2": "2. Baris contoh (teks diawali \"{example}\", atau NIB IKM {nib}) "
+                         "dilewati saat impor; boleh dihapus.",
         "imp.tpl.step3": "3. Kolom berwarna jingga wajib diisi. Pilih nilai dari daftar bila "
-                         "ada; kabupaten, kecamatan dan desa ditulis dengan namanya.",
+                         "ada. Kabupaten, kecamatan, desa, angkatan, kategori, produk, ritel, "
+                         "jenis sertifikat dan negara ditulis dengan namanya.",
         "imp.tpl.step4": "4. NIB adalah kunci: baris dengan NIB yang sudah ada memperbarui IKM "
                          "itu; baris tanpa NIB selalu ditambahkan sebagai IKM baru.",
-        "imp.tpl.step5": "5. Produk dikaitkan ke IKM lewat NIB IKM; produk dengan nama yang "
-                         "sama (huruf besar/kecil tidak dibedakan) diperbarui.",
+        "imp.tpl.step5": "5. Lembar selain Angkatan dan IKM dikaitkan ke IKM lewat kolom NIB "
+                         "IKM, dan ke produk lewat nama produk IKM itu (huruf besar/kecil tidak "
+                         "dibedakan). Kunci tiap lembar tertulis di bawah: baris dengan kunci "
+                         "yang sudah ada memperbarui data itu, yang lain ditambahkan.",
         "imp.tpl.step6": "6. Angka boleh ditulis cara Indonesia (Rp 1.500.000 atau "
                          "1.500.000,50; rupiah dibulatkan ke bilangan bulat). Tanggal: "
                          "hh/bb/tttt.",
@@ -99,6 +104,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.tpl.yes": "ya",
         "imp.tpl.choices": "Pilihan: {choices}.",
         "imp.tpl.pick_from_list": "Pilih nilai dari daftar.",
+        "imp.tpl.sheet_optional": "Lembar ini boleh dibiarkan kosong atau dihapus.",
+        "imp.tpl.key.cohort": "Kunci: kabupaten + nama angkatan.",
+        "imp.tpl.key.ikm": "Kunci: NIB (baris tanpa NIB selalu menjadi IKM baru).",
+        "imp.tpl.key.product": "Kunci: NIB IKM + nama produk.",
+        "imp.tpl.key.certification": "Kunci: NIB IKM + jenis sertifikat + produk (kosong untuk "
+                                     "sertifikat usaha).",
+        "imp.tpl.key.listing": "Kunci: NIB IKM + produk + ritel.",
+        "imp.tpl.key.export": "Kunci: NIB IKM + produk + tanggal kirim + negara tujuan.",
+        "imp.tpl.key.coaching": "Kunci: NIB IKM + teks tindakan pembinaan.",
+        "imp.tpl.key.financials": "Kunci: NIB IKM + tahun.",
+        "imp.hint.date": "Tanggal (hh/bb/tttt).",
         "imp.hint.nib": "13 digit. Kosongkan bila belum ada.",
         "imp.hint.phone": "Contoh 081234567890 atau +62 812-3456-7890.",
         "imp.hint.kabupaten_code": "Nama kabupaten.",
@@ -110,7 +126,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.hint.export_commitment_on": "Tanggal (hh/bb/tttt).",
         "imp.hint.status_reason": "Wajib bila status keluar.",
         "imp.hint.left_on": "Tanggal (hh/bb/tttt), bila status keluar.",
-        "imp.hint.ikm_nib": "NIB IKM pemilik produk (di data atau di lembar IKM).",
+        "imp.hint.ikm_nib": "NIB IKM pemilik data ini (sudah tersimpan atau ada di lembar IKM).",
         "imp.hint.category_code": "Nama kategori.",
         "imp.hint.net_content": "Angka lebih dari nol, mis. 250 atau 0,5.",
         "imp.hint.price_rp": "Rupiah, mis. Rp 15.000.",
@@ -119,6 +135,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.hint.hs_code": "4–10 digit, mis. 1905.90.90.",
         "imp.hint.packaging_upgraded_on": "Tanggal (hh/bb/tttt).",
         "imp.hint.baseline_sales_rp": "Rupiah per bulan sebelum program.",
+        "imp.hint.product_id": "Nama produk IKM ini (sudah tersimpan atau ada di lembar Produk).",
+        "imp.hint.cohort.name": "Nama angkatan, unik di kabupatennya.",
+        "imp.hint.cohort.year": "Tahun, mis. 2024. Boleh kosong bila tanggal mulai diisi.",
+        "imp.hint.cohort.target_participants": "Bilangan 1–1000; kosong berarti 120.",
+        "imp.hint.certification.cert_type_code": "Nama jenis sertifikat dari daftar (kodenya, "
+                                                 "mis. HALAL, juga diterima).",
+        "imp.hint.certification.product_id": "Nama produk IKM ini untuk sertifikat produk; "
+                                             "kosongkan untuk sertifikat usaha (mis. NIB).",
+        "imp.hint.certification.status": "Status proses perlu tanggal pengajuan; terbit perlu "
+                                         "tanggal terbit.",
+        "imp.hint.certification.expires_on": "Tanggal (hh/bb/tttt). Bila kosong dan status "
+                                             "terbit, dihitung dari masa berlaku jenisnya.",
+        "imp.hint.listing.retailer_id": "Nama ritel dari daftar.",
+        "imp.hint.listing.status": "Status delisting perlu tanggal delisting.",
+        "imp.hint.listing.repeat_orders": "Bilangan bulat; kosong berarti 0.",
+        "imp.hint.export.country": "Nama negara dalam bahasa Indonesia (mis. Malaysia, Arab "
+                                   "Saudi) atau kode ISO dua huruf (MY, SA).",
+        "imp.hint.export.volume": "Angka lebih dari nol.",
+        "imp.hint.export.unit": "Teks bebas, mis. kg atau karton.",
+        "imp.hint.export.value_usd": "Dolar AS, mis. 1250,50.",
+        "imp.hint.export.route": "Kosong berarti direct (langsung); aggregator bila lewat "
+                                 "pengumpul/eksportir lain.",
+        "imp.hint.coaching.text": "Tindakan yang konkret, mis. \"Perbaiki label\".",
+        "imp.hint.coaching.product_id": "Boleh kosong; bila diisi, nama produk IKM ini.",
+        "imp.hint.financials.year": "Tahun buku, mis. 2023; satu baris per IKM per tahun.",
+        "imp.hint.financials.capital_rp": "Rupiah. Isi minimal satu dari modal, omzet, omzet "
+                                          "ekspor.",
+        "imp.hint.financials.revenue_rp": "Rupiah per tahun.",
+        "imp.hint.financials.export_revenue_rp": "Rupiah per tahun; tidak lebih dari omzet.",
     },
     "en": {
         "imp.too_big": "File too large ({size} MB; at most {max} MB). Split it into several "
@@ -186,18 +231,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.report.column": "Column",
         "imp.report.value": "Value",
         "imp.report.reason": "Reason",
-        "imp.tpl.title": "Import template for IKM and product data",
-        "imp.tpl.step1": "1. Fill in the IKM sheet (one row per IKM) and, if needed, the Produk "
-                         "sheet (one row per product). Row 1 holds the headers: do not change "
-                         "them.",
-        "imp.tpl.step2": "2. The example row (name starting with \"{example}\") is skipped on "
-                         "import; you may delete it.",
+        "imp.tpl.title": "Import template for IKM programme data: cohorts, IKM, products and "
+                         "their records",
+        "imp.tpl.step1": "1. Fill in the sheets you need, one row per record: Angkatan "
+                         "(cohorts), IKM, Produk (products), Sertifikat (certificates), Ritel "
+                         "(retail), Ekspor (exports), Pembinaan (coaching), Keuangan "
+                         "(financials). Sheets you do not use may be left empty or deleted. Row "
+                         "1 holds the headers: do not change them.",
+        "imp.tpl.step2": "2. Example rows (text starting with \"{example}\", or IKM NIB {nib}) "
+                         "are skipped on import; you may delete them.",
         "imp.tpl.step3": "3. Orange columns are required. Pick values from the lists where "
-                         "offered; write regency, district and village by name.",
+                         "offered. Write regency, district, village, cohort, category, product, "
+                         "retailer, certificate type and country by name.",
         "imp.tpl.step4": "4. The NIB is the key: a row with a known NIB updates that IKM; a row "
                          "without an NIB is always added as a new IKM.",
-        "imp.tpl.step5": "5. Products are linked to their IKM by the IKM's NIB; a product with "
-                         "the same name (ignoring case) is updated.",
+        "imp.tpl.step5": "5. Sheets other than Angkatan and IKM are linked to their IKM by the "
+                         "NIB IKM column, and to a product by the name of that IKM's product "
+                         "(ignoring case). Each sheet's key is given below: a row with a known "
+                         "key updates that record, the others are added.",
         "imp.tpl.step6": "6. Numbers may be written the Indonesian way (Rp 1.500.000 or "
                          "1.500.000,50; rupiah are rounded to whole numbers). Dates: dd/mm/yyyy.",
         "imp.tpl.step7": "7. An empty cell means empty: on update, a cleared cell clears the "
@@ -211,6 +262,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.tpl.yes": "yes",
         "imp.tpl.choices": "Choices: {choices}.",
         "imp.tpl.pick_from_list": "Pick a value from the list.",
+        "imp.tpl.sheet_optional": "This sheet may be left empty or deleted.",
+        "imp.tpl.key.cohort": "Key: regency + cohort name.",
+        "imp.tpl.key.ikm": "Key: NIB (a row without an NIB is always a new IKM).",
+        "imp.tpl.key.product": "Key: IKM NIB + product name.",
+        "imp.tpl.key.certification": "Key: IKM NIB + certificate type + product (empty for an "
+                                     "enterprise certificate).",
+        "imp.tpl.key.listing": "Key: IKM NIB + product + retailer.",
+        "imp.tpl.key.export": "Key: IKM NIB + product + shipping date + destination country.",
+        "imp.tpl.key.coaching": "Key: IKM NIB + text of the coaching action.",
+        "imp.tpl.key.financials": "Key: IKM NIB + year.",
+        "imp.hint.date": "A date (dd/mm/yyyy).",
         "imp.hint.nib": "13 digits. Leave empty if there is none yet.",
         "imp.hint.phone": "E.g. 081234567890 or +62 812-3456-7890.",
         "imp.hint.kabupaten_code": "Regency name.",
@@ -222,7 +284,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.hint.export_commitment_on": "A date (dd/mm/yyyy).",
         "imp.hint.status_reason": "Required when the status is keluar (left).",
         "imp.hint.left_on": "A date (dd/mm/yyyy), when the status is keluar (left).",
-        "imp.hint.ikm_nib": "NIB of the IKM making the product (stored or in the IKM sheet).",
+        "imp.hint.ikm_nib": "NIB of the IKM this record belongs to (stored or in the IKM "
+                            "sheet).",
         "imp.hint.category_code": "Category name.",
         "imp.hint.net_content": "A number above zero, e.g. 250 or 0,5.",
         "imp.hint.price_rp": "Rupiah, e.g. Rp 15.000.",
@@ -231,5 +294,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.hint.hs_code": "4–10 digits, e.g. 1905.90.90.",
         "imp.hint.packaging_upgraded_on": "A date (dd/mm/yyyy).",
         "imp.hint.baseline_sales_rp": "Rupiah per month before the programme.",
+        "imp.hint.product_id": "Name of a product of this IKM (stored or in the Produk sheet).",
+        "imp.hint.cohort.name": "Cohort name, unique within its regency.",
+        "imp.hint.cohort.year": "A year, e.g. 2024. May be empty when the start date is given.",
+        "imp.hint.cohort.target_participants": "A whole number 1–1000; empty means 120.",
+        "imp.hint.certification.cert_type_code": "Certificate type name from the list (its "
+                                                 "code, e.g. HALAL, is accepted too).",
+        "imp.hint.certification.product_id": "Name of this IKM's product for a product "
+                                             "certificate; empty for an enterprise certificate "
+                                             "(e.g. NIB).",
+        "imp.hint.certification.status": "Status proses (filed) needs the filing date; terbit "
+                                         "(issued) needs the issue date.",
+        "imp.hint.certification.expires_on": "A date (dd/mm/yyyy). When empty and the status "
+                                             "is terbit, computed from the type's validity.",
+        "imp.hint.listing.retailer_id": "Retailer name from the list.",
+        "imp.hint.listing.status": "Status delisting needs the delisting date.",
+        "imp.hint.listing.repeat_orders": "A whole number; empty means 0.",
+        "imp.hint.export.country": "Country name in Indonesian (e.g. Malaysia, Arab Saudi) or "
+                                   "its two-letter ISO code (MY, SA).",
+        "imp.hint.export.volume": "A number above zero.",
+        "imp.hint.export.unit": "Free text, e.g. kg or karton.",
+        "imp.hint.export.value_usd": "US dollars, e.g. 1250,50.",
+        "imp.hint.export.route": "Empty means direct; aggregator when shipped through a "
+                                 "collector or another exporter.",
+        "imp.hint.coaching.text": "A concrete action, e.g. \"Fix the label\".",
+        "imp.hint.coaching.product_id": "May be empty; if given, a product name of this IKM.",
+        "imp.hint.financials.year": "Financial year, e.g. 2023; one row per IKM per year.",
+        "imp.hint.financials.capital_rp": "Rupiah. Give at least one of capital, revenue, "
+                                          "export revenue.",
+        "imp.hint.financials.revenue_rp": "Rupiah per year.",
+        "imp.hint.financials.export_revenue_rp": "Rupiah per year; not more than the revenue.",
     },
 }

@@ -88,7 +88,8 @@ def test_template_workbook(session, lang):
     session.add(Cohort(name="Angkatan 1 Sumenep", kabupaten_code="35.29", year=2024))
     session.flush()
     wb = openpyxl.load_workbook(io.BytesIO(template_workbook(session, lang=lang)))
-    assert wb.sheetnames == ["Petunjuk", "IKM", "Produk", "Daftar"]
+    assert wb.sheetnames == ["Petunjuk", "Angkatan", "IKM", "Produk", "Sertifikat", "Ritel",
+                             "Ekspor", "Pembinaan", "Keuangan", "Daftar"]
     assert wb["Daftar"].sheet_state == "hidden" and wb.active.title == "Petunjuk"
     help_text = " ".join(str(c.value) for row in wb["Petunjuk"].iter_rows() for c in row
                          if c.value)
