@@ -20,6 +20,7 @@ to 1500000.
 
 import codecs
 import contextlib
+import copy
 import csv
 import hashlib
 import io
@@ -38,26 +39,61 @@ from decimal import Decimal
 from pathlib import PurePath
 
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models import AuditLog, Cohort, Ikm, ImportBatch, Product, ProductCategory, utcnow
+from db.bulk import insert_rows
+from models import (
+    AuditLog,
+    Certification,
+    CertificationType,
+    CoachingAction,
+    Cohort,
+    ExportRecord,
+    Ikm,
+    IkmFinancials,
+    ImportBatch,
+    Product,
+    ProductCategory,
+    Retailer,
+    RetailListing,
+    utcnow,
+)
 from services import audit
+from services.cohorts import FIELDS as COHORT_FIELDS
+from services.cohorts import clean_cohort
 from services.errors import ServiceError
 from services.exporter import (
     EXAMPLE_MARK,
-    IKM_LAYOUT,
-    PRODUCT_LAYOUT,
+    EXAMPLE_NIB,
     SHEET_HELP,
     SHEET_LISTS,
     Layout,
     header,
 )
+from services.exporter import (
+    LAYOUTS as ALL_LAYOUTS,
+)
 from services.ikm import IKM_COLUMNS, CellError, clean_ikm
 from services.permissions import Actor, require
 from services.products import PRODUCT_COLUMNS, clean_product
+from services.records import (
+    CERT_COLUMNS,
+    COACHING_COLUMNS,
+    EXPORT_COLUMNS,
+    FINANCIAL_COLUMNS,
+    LISTING_COLUMNS,
+    CertTypeInfo,
+    ProductInfo,
+    clean_certification,
+    clean_coaching,
+    clean_export,
+    clean_financials,
+    clean_listing,
+)
 from services.regions import Regions, _key, load_regions
-from services.validation import Invalid, blank, clean_text, parse_nib
+from services.validation import Errors, Invalid, blank, clean_text, parse_nib
 from ui.catalogue import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -196,8 +232,11 @@ def _cell(value):
     return value
 
 
+_CONVERTED = frozenset({float, time})  # the value types _cell changes
+
+
 def _check_cell(value, sheet: str, row: int, column: str, limits: Limits) -> None:
-    if isinstance(value, str) and len(value) > limits.max_cell:
+    if isinstance(value, str) and len(value) > limits.max_cell:  # str subclasses too
         _refuse("imp.cell_too_long", sheet=sheet, row=row, column=column, max=limits.max_cell)
 
 
@@ -213,6 +252,7 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
     head: list[str] | None = None
     header_row = 0
     rows: list[tuple[int, list]] = []
+    max_cell = limits.max_cell
     for number, values in records:
         while values and blank(values[-1]):
             values = values[:-1]
@@ -220,17 +260,17 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
             continue
         if len(values) > limits.max_columns:
             _refuse("imp.too_many_columns", sheet=name, max=limits.max_columns)
-        if head is None:
+        is_header = head is None
+        if is_header:
             head = [_clean_header(v) for v in values]
             header_row = number
-            for i, v in enumerate(values):
-                _check_cell(v, name, number, _column_name(head, i), limits)
-            continue
-        if len(rows) >= limits.max_rows:
+        elif len(rows) >= limits.max_rows:
             _refuse("imp.too_many_rows", sheet=name, max=limits.max_rows)
         for i, v in enumerate(values):
-            _check_cell(v, name, number, _column_name(head, i), limits)
-        rows.append((number, list(values)))
+            if isinstance(v, str) and len(v) > max_cell:
+                _check_cell(v, name, number, _column_name(head, i), limits)
+        if not is_header:
+            rows.append((number, values if values.__class__ is list else list(values)))
     return _Sheet(name, head or [], header_row, rows)
 
 
@@ -339,15 +379,18 @@ def _aux_sheet(title: str) -> bool:
 
 # Formulas and error cells need openpyxl (calamine reads neither: it gives cached values and
 # blanks); every other workbook takes the fast path.
-_SLOW_MARKERS = re.compile(rb'<f[ >/]|t="e"')
+_SLOW_MARKERS = (b"<f>", b"<f ", b"<f/", b't="e"')
 
 
 def _needs_openpyxl(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return any(_SLOW_MARKERS.search(archive.read(name))
-                       for name in archive.namelist()
-                       if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(name)
+                    if any(marker in xml for marker in _SLOW_MARKERS):
+                        return True
+            return False
     except Exception:  # noqa: BLE001  (openpyxl will give the precise refusal)
         return True
 
@@ -367,7 +410,8 @@ def _read_xlsx_fast(data: bytes, limits: Limits) -> list[_Sheet]:
             sheets.append(_Sheet(name, [], 0, []))
             continue
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        records = ((number, [None if v == "" else _cell(v) for v in row])
+        records = ((number, [None if v == "" else _cell(v) if v.__class__ in _CONVERTED else v
+                             for v in row])
                    for number, row in enumerate(rows, start=1))
         sheets.append(_table(name, records, limits))
     return sheets
@@ -469,7 +513,15 @@ def _norm(text) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text).strip()
 
 
+_LINK_ALIASES = {"ikm_nib": ("nib", "business id nib", "business id", "nib ikm", "nib usaha")}
 _EXTRA_ALIASES = {
+    "cohort": {"name": ("angkatan", "nama", "cohort"), "kabupaten_code": ("kab", "kabupaten kota"),
+               "target_participants": ("target", "jumlah target")},
+    "certification": {**_LINK_ALIASES, "cert_type_code": ("sertifikat", "jenis", "certificate")},
+    "listing": {**_LINK_ALIASES, "retailer_id": ("retailer", "toko ritel", "ritel modern")},
+    "export": {**_LINK_ALIASES, "country": ("negara", "country", "tujuan")},
+    "coaching": {**_LINK_ALIASES, "text": ("tindakan", "pembinaan", "action")},
+    "financials": {**_LINK_ALIASES, "capital_rp": ("modal",), "revenue_rp": ("omzet",)},
     "ikm": {"name": ("nama ikm", "nama"), "owner_name": ("pemilik", "nama pemilik usaha"),
             "owner_gender": ("jenis kelamin", "gender", "l p"),
             "phone": ("no hp", "hp", "nomor telepon", "no telp", "telp", "whatsapp", "wa",
@@ -491,24 +543,40 @@ def _aliases(layout: Layout) -> dict[str, str]:
     return out
 
 
-ALIASES = {IKM_LAYOUT.kind: _aliases(IKM_LAYOUT), PRODUCT_LAYOUT.kind: _aliases(PRODUCT_LAYOUT)}
-LAYOUTS = {IKM_LAYOUT.kind: IKM_LAYOUT, PRODUCT_LAYOUT.kind: PRODUCT_LAYOUT}
+LAYOUTS = {layout.kind: layout for layout in ALL_LAYOUTS}  # in the order of writing
+KINDS = tuple(LAYOUTS)
+ALIASES = {kind: _aliases(layout) for kind, layout in LAYOUTS.items()}
 _SHEET_KINDS = {"ikm": "ikm", "data ikm": "ikm", "produk": "product", "product": "product",
-                "products": "product", "data produk": "product"}
+                "products": "product", "data produk": "product",
+                "angkatan": "cohort", "cohort": "cohort", "cohorts": "cohort",
+                "sertifikat": "certification", "sertifikasi": "certification",
+                "certificates": "certification", "certification": "certification",
+                "ritel": "listing", "ritel modern": "listing", "retail": "listing",
+                "retail listings": "listing", "listing": "listing",
+                "ekspor": "export", "exports": "export", "export": "export",
+                "pembinaan": "coaching", "coaching": "coaching",
+                "keuangan": "financials", "financials": "financials"}
 
 
 def _kind_of(headers: list, wanted: str) -> str | None:
-    """The kind of a table judged by its headers: the one matching most columns, provided a
-    required column of it is among them (a sheet with only "Status" is no IKM sheet)."""
+    """The kind of a table judged by its headers: the one matching most columns, provided two
+    of its required columns are among them (a sheet with only "Status" or "Tahun" is no IKM or
+    cohort sheet)."""
     scores = {}
     for kind in ALIASES:
         if wanted not in ("auto", kind):
             continue
         matched = {ALIASES[kind][_norm(h)] for h in headers if _norm(h) in ALIASES[kind]}
         required = {c.name for c in LAYOUTS[kind].columns if c.required}
-        scores[kind] = len(matched) if matched & required else 0
+        enough = len(matched & required) >= min(2, len(required))
+        scores[kind] = len(matched) if enough or wanted == kind else 0
     best = max(scores, key=lambda k: scores[k], default=None)
     return best if best and scores[best] else None
+
+
+# Required fields whose column may be left out of a file: the rules give a default ("belum",
+# "listing").
+_DEFAULTED = {"certification": {"status"}, "listing": {"status"}}
 
 
 def _map_columns(sheet: _Sheet, layout: Layout) -> dict[int, str]:
@@ -529,7 +597,8 @@ def _map_columns(sheet: _Sheet, layout: Layout) -> dict[int, str]:
         else:
             seen[name] = text
             mapping[i] = name
-    missing = [header(c) for c in layout.columns if c.required and c.name not in seen]
+    missing = [header(c) for c in layout.columns if c.required and c.name not in seen
+               and c.name not in _DEFAULTED.get(layout.kind, ())]
     if missing or unknown:
         from difflib import get_close_matches
 
@@ -562,6 +631,11 @@ class _Lookups:
     cohort_names: dict[str, list[tuple[int, str]]]  # name key -> [(id, kabupaten code)]
     categories: dict[str, str]  # code -> Bahasa name
     category_en: dict[str, str]  # English name (lower) -> code
+    category_flags: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # is_food, wood
+    cert_types: dict[str, CertTypeInfo] = field(default_factory=dict)
+    retailers: dict[int, str] = field(default_factory=dict)
+    # cohorts new in this upload: name key -> [(placeholder, kabupaten code)]
+    new_cohorts: dict[str, list[tuple[tuple, str]]] = field(default_factory=dict)
 
 
 def _lookups(session: Session) -> _Lookups:
@@ -574,9 +648,14 @@ def _lookups(session: Session) -> _Lookups:
         cohorts[cid] = kab
         names.setdefault(_key(name), []).append((cid, kab))
     cats = session.execute(select(ProductCategory.code, ProductCategory.name_id,
-                                  ProductCategory.name_en)).all()
-    return _Lookups(regions, cohorts, names, {c: n for c, n, _e in cats},
-                    {e.strip().lower(): c for c, _n, e in cats})
+                                  ProductCategory.name_en, ProductCategory.is_food,
+                                  ProductCategory.is_wood)).all()
+    cert_types = {t.code: CertTypeInfo(t.name, t.scope, t.applies_to, t.validity_months)
+                  for (t,) in session.execute(select(CertificationType))}
+    return _Lookups(regions, cohorts, names, {c.code: c.name_id for c in cats},
+                    {c.name_en.strip().lower(): c.code for c in cats},
+                    {c.code: (bool(c.is_food), bool(c.is_wood)) for c in cats}, cert_types,
+                    dict(session.execute(select(Retailer.id, Retailer.name)).all()))
 
 
 # --- the plan: what a dry run finds and a commit writes ----------------------------------------
@@ -596,6 +675,7 @@ class _Row:
     ikm_ref: object = None  # products: the IKM id, or ("new", NIB) of an IKM new in this file
     warning: tuple[str, dict] | None = None
     scope: str | None = None  # products: the regency of their IKM
+    ref: tuple | None = None  # a new cohort or product: its placeholder id until it is written
 
     def fail(self, name: str, key: str, shown=None, /, **params) -> None:
         """Reject the row for this field (the first reason per field is kept)."""
@@ -608,7 +688,18 @@ class _Plan:
     report: ImportReport
     ikm: list[_Row] = field(default_factory=list)
     products: list[_Row] = field(default_factory=list)
+    cohorts: list[_Row] = field(default_factory=list)
+    children: dict[str, list[_Row]] = field(default_factory=dict)  # certification, listing...
     kinds: list[str] = field(default_factory=list)
+
+    def rows(self, kind: str) -> list[_Row]:
+        if kind == "ikm":
+            return self.ikm
+        if kind == "product":
+            return self.products
+        if kind == "cohort":
+            return self.cohorts
+        return self.children.setdefault(kind, [])
 
 
 _SCI = re.compile(r"^\d[.,]\d+E\+?\d+$", re.IGNORECASE)
@@ -633,9 +724,16 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
             rows.append(row)
             continue
         width = len(values)
+        filled = False
         for i, name in items:
             value = values[i] if i < width else None
-            if value.__class__ is str and value:
+            if value is None:
+                raw[name] = None
+                continue
+            if value.__class__ is not str:
+                filled = filled or not blank(value)
+            elif value and not value.isspace():
+                filled = True
                 first = value[0]
                 if first == "'" and _ESCAPED.match(value):
                     value = value[1:]
@@ -649,14 +747,25 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
                     row.fail(name, "imp.sci_notation", value)
                     value = None
             raw[name] = value
-        if not row.errors and all(blank(v) for v in raw.values()):
+        if not row.errors and not filled:
             continue
-        name_value = raw.get("name")
-        if isinstance(name_value, str) and name_value.lstrip()[:6].upper() == "CONTOH" \
-                and _norm(name_value).startswith(mark):
+        if _is_example(raw, mark):
             row.status = "skipped"
         rows.append(row)
     return rows
+
+
+def _is_example(raw: dict, mark: str) -> bool:
+    """The template's example row: a text starting with EXAMPLE_MARK, or (a sheet linked to
+    its IKM) the example IKM's NIB."""
+    link = raw.get("ikm_nib")
+    if link is not None and str(link).strip() == EXAMPLE_NIB:
+        return True
+    for v in raw.values():
+        if v.__class__ is str and v[:1] in ("C", "c", " ") \
+                and v.lstrip()[:6].upper() == "CONTOH" and _norm(v).startswith(mark):
+            return True
+    return False
 
 
 def _in_scope(actor: Actor, kabupaten_code: str | None) -> bool:
@@ -697,6 +806,15 @@ def _cohort_raw(row: _Row, lk: _Lookups) -> None:
     value = row.raw.get("cohort_id")
     if blank(value) or isinstance(value, int):
         return
+    fresh = lk.new_cohorts.get(_key(value))
+    if fresh:
+        # a cohort new in this upload: its id is known only once it is written
+        kab = None
+        with contextlib.suppress(Invalid):
+            kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
+        row.ref = next((ref for ref, k in fresh if k == kab), fresh[0][0])
+        row.raw["cohort_id"] = None
+        return
     candidates = lk.cohort_names.get(_key(value))
     if candidates:
         kab = None
@@ -727,6 +845,12 @@ def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
         clean, errors = clean_ikm({**base, **provided}, regions=lk.regions, cohorts=lk.cohorts)
         for name, (key, params) in errors.items.items():
             row.fail(name, key, **params)
+        if row.ref is not None:  # a cohort new in this upload
+            kab = next(k for fresh in lk.new_cohorts.values() for ref, k in fresh
+                       if ref == row.ref)
+            if clean.get("kabupaten_code") and kab != clean["kabupaten_code"]:
+                row.fail("cohort_id", "v.cohort_other_regency")
+            clean["cohort_id"] = row.ref
         row.clean = clean
         if stored:
             row.existing = stored
@@ -855,6 +979,237 @@ def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: l
             row.status = "rejected"
 
 
+def _plan_cohorts(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
+                  lock: bool) -> None:
+    """Cohorts by regency + name: new ones get a placeholder id the IKM sheet can refer to."""
+    live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    kabupaten = lk.regions.kabupaten
+    existing: dict[tuple[str, str], dict] = {}
+    query = (select(Cohort.id, Cohort.version, *[getattr(Cohort, f) for f in COHORT_FIELDS])
+             .where(Cohort.deleted_at.is_(None)).order_by(Cohort.id))
+    if lock:
+        query = query.with_for_update()
+    for r in session.execute(query):
+        existing.setdefault((r.kabupaten_code, r.name.casefold()), dict(r._mapping))
+    for row in live:
+        stored = None
+        with contextlib.suppress(Invalid):
+            name = clean_text(row.raw.get("name"))
+            kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
+            stored = existing.get((kab, name.casefold())) if name else None
+        base = {f: stored[f] for f in COHORT_FIELDS} if stored else {}
+        provided = {k: v for k, v in row.raw.items() if k not in row.errors}
+        clean, errors = clean_cohort({**base, **provided}, kabupaten=kabupaten)
+        for name, (key, params) in errors.items.items():
+            row.fail(name, key, **params)
+        row.clean = clean
+        if stored:
+            row.existing = stored
+            row.changed = {k: v for k, v in clean.items() if stored.get(k) != v}
+        if (not stored or row.changed or row.errors) and clean.get("kabupaten_code") \
+                and not _in_scope(actor, clean["kabupaten_code"]):
+            row.fail("kabupaten_code", "imp.out_of_scope")
+    _mark_duplicates(live, lambda r: (r.clean.get("kabupaten_code"), r.clean["name"].casefold())
+                     if r.clean.get("name") and r.clean.get("kabupaten_code") else None,
+                     "name", "imp.duplicate_row")
+    for index, row in enumerate(rows):
+        if row.errors:
+            row.status = "rejected"
+        elif row.existing:
+            row.status = "updated" if row.changed else "unchanged"
+            if row.status == "updated":
+                lk.cohorts[row.existing["id"]] = row.clean["kabupaten_code"]
+        elif row.status == "new":
+            row.ref = ("cohort", index)
+            lk.new_cohorts.setdefault(_key(row.clean["name"]), []).append(
+                (row.ref, row.clean["kabupaten_code"]))
+
+
+@dataclass(frozen=True)
+class _ChildSpec:
+    # A kind of record linked to its IKM by the "NIB IKM" column.
+    model: type
+    fields: tuple[str, ...]  # what the cleaner gives and the table stores
+    key: tuple[str, ...]  # besides the IKM: the upsert key (text compared case-insensitively)
+    clean: Callable[[dict, dict, _Lookups], tuple[dict, Errors]]  # raw, products, lookups
+    via_product: bool = False  # no ikm_id column: tied to its IKM through the product
+
+
+def _names(columns) -> tuple[str, ...]:
+    return tuple(c.name for c in columns)
+
+
+CHILD_SPECS: dict[str, _ChildSpec] = {
+    "certification": _ChildSpec(
+        Certification, _names(CERT_COLUMNS), ("cert_type_code", "product_id"),
+        lambda raw, products, lk: clean_certification(raw, cert_types=lk.cert_types,
+                                                      products=products)),
+    "listing": _ChildSpec(
+        RetailListing, _names(LISTING_COLUMNS), ("product_id", "retailer_id"),
+        lambda raw, products, lk: clean_listing(raw, retailers=lk.retailers, products=products),
+        via_product=True),
+    "export": _ChildSpec(
+        ExportRecord, _names(EXPORT_COLUMNS), ("product_id", "shipped_on", "country"),
+        lambda raw, products, lk: clean_export(raw, products=products), via_product=True),
+    "coaching": _ChildSpec(
+        CoachingAction, _names(COACHING_COLUMNS), ("text", "product_id", "due_on"),
+        lambda raw, products, lk: clean_coaching(raw, products=products)),
+    "financials": _ChildSpec(
+        IkmFinancials, _names(FINANCIAL_COLUMNS), ("year",),
+        lambda raw, products, lk: clean_financials(raw)),
+}
+
+
+def _fold(value):
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _resolve_ikm(session: Session, rows: list[_Row], ikm_rows: list[_Row]) -> None:
+    """The IKM of each row by its "NIB IKM": one of this upload, else a stored one."""
+    in_file = {r.nib: r for r in ikm_rows if r.nib and r.status != "skipped"}
+    for row in rows:
+        if blank(row.raw.get("ikm_nib")):
+            row.fail("ikm_nib", "imp.ikm_nib_required")
+        else:
+            _parse_key_nib(row, "ikm_nib")
+    wanted = sorted({r.nib for r in rows if r.nib and r.nib not in in_file})
+    stored: dict[str, tuple[int, str, object]] = {}
+    for part in _chunks(wanted):
+        for nib, ikm_id, kab, deleted in session.execute(
+                select(Ikm.nib, Ikm.id, Ikm.kabupaten_code, Ikm.deleted_at)
+                .where(Ikm.nib.in_(part))):
+            stored[nib] = (ikm_id, kab, deleted)
+    for row in rows:
+        if not row.nib:
+            continue
+        if row.nib in in_file:
+            parent = in_file[row.nib]
+            if parent.status == "rejected":
+                row.fail("ikm_nib", "imp.ikm_rejected", row=parent.number, sheet=parent.sheet)
+                continue
+            row.scope = parent.clean.get("kabupaten_code")
+            row.ikm_ref = parent.existing["id"] if parent.existing else ("new", row.nib)
+        elif row.nib in stored:
+            ikm_id, kab, deleted = stored[row.nib]
+            if deleted is not None:
+                row.fail("ikm_nib", "imp.ikm_in_trash")
+                continue
+            row.ikm_ref, row.scope = ikm_id, kab
+        else:
+            row.fail("ikm_nib", "imp.unknown_ikm", nib=row.nib)
+
+
+def _products_by_ikm(session: Session, refs: set, product_rows: list[_Row],
+                     lk: _Lookups) -> tuple[dict, dict]:
+    """The products each IKM has once this upload is written: stored live ones by id, new ones
+    of the upload by placeholder. Also the rejected product names of the upload per IKM."""
+    products: dict[object, dict[object, ProductInfo]] = {ref: {} for ref in refs}
+    ids = sorted(r for r in refs if isinstance(r, int))
+    for part in _chunks(ids):
+        for r in session.execute(
+                select(Product.id, Product.ikm_id, Product.name, Product.category_code,
+                       ProductCategory.is_food, ProductCategory.is_wood)
+                .join(ProductCategory, ProductCategory.code == Product.category_code)
+                .where(Product.ikm_id.in_(part), Product.deleted_at.is_(None))):
+            products[r.ikm_id][r.id] = ProductInfo(r.name, r.category_code, bool(r.is_food),
+                                                   bool(r.is_wood))
+    rejected: dict[object, dict[str, int]] = {}
+    for index, row in enumerate(product_rows):
+        if row.ikm_ref not in products or row.status == "skipped":
+            continue
+        if row.status == "rejected":
+            name = row.raw.get("name")
+            if isinstance(name, str):
+                rejected.setdefault(row.ikm_ref, {})[name.strip().casefold()] = row.number
+            continue
+        food, wood = lk.category_flags.get(row.clean.get("category_code"), (False, False))
+        info = ProductInfo(row.clean["name"], row.clean["category_code"], food, wood)
+        if row.existing:
+            products[row.ikm_ref][row.existing["id"]] = info
+        else:
+            row.ref = row.ref or ("product", index)
+            products[row.ikm_ref][row.ref] = info
+    return products, rejected
+
+
+def _existing_children(session: Session, spec: _ChildSpec, ids: list[int],
+                       lock: bool) -> dict[tuple, dict]:
+    table = spec.model.__table__
+    versioned = "version" in table.c
+    columns = [table.c.id, *[table.c[f] for f in spec.fields], table.c.updated_at]
+    if versioned:
+        columns.append(table.c.version)
+    found: dict[tuple, dict] = {}
+    for part in _chunks(ids):
+        if spec.via_product:
+            query = (select(*columns, Product.ikm_id.label("_ikm"))
+                     .join(Product, Product.id == table.c.product_id)
+                     .where(Product.ikm_id.in_(part), Product.deleted_at.is_(None)))
+        else:
+            query = select(*columns, table.c.ikm_id.label("_ikm")).where(
+                table.c.ikm_id.in_(part))
+        if lock:
+            query = query.with_for_update()
+        for r in session.execute(query.order_by(table.c.id)):
+            values = dict(r._mapping)
+            ikm_id = values.pop("_ikm")
+            key = (ikm_id, *[_fold(values[f]) for f in spec.key])
+            found.setdefault(key, values)
+    return found
+
+
+def _plan_children(session: Session, actor: Actor, kind: str, rows: list[_Row], plan: "_Plan",
+                   lk: _Lookups, lock: bool) -> None:
+    """Certificates, listings, exports, coaching actions or financials of IKM (by NIB), their
+    product by name among the IKM's stored products and those of this upload."""
+    spec = CHILD_SPECS[kind]
+    live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    _resolve_ikm(session, live, plan.ikm)
+    refs = {r.ikm_ref for r in live if r.ikm_ref is not None and not r.errors}
+    products, rejected = _products_by_ikm(session, refs, plan.products, lk)
+    existing = _existing_children(session, spec, sorted(r for r in refs if isinstance(r, int)),
+                                  lock)
+    for row in live:
+        if row.ikm_ref is None or row.errors:
+            continue
+        own = products.get(row.ikm_ref, {})
+        provided = {k: v for k, v in row.raw.items() if k != "ikm_nib" and k not in row.errors}
+        product = provided.get("product_id")
+        if isinstance(product, str) and product.strip().casefold() in rejected.get(
+                row.ikm_ref, {}):
+            row.fail("product_id", "imp.product_rejected",
+                     row=rejected[row.ikm_ref][product.strip().casefold()])
+            continue
+        clean, errors = spec.clean(provided, own, lk)
+        for name, (key, params) in errors.items.items():
+            row.fail(name, key, **params)
+        row.clean = clean
+        if row.errors:
+            continue
+        key = (row.ikm_ref, *[_fold(clean.get(f)) for f in spec.key])
+        stored = existing.get(key) if isinstance(row.ikm_ref, int) else None
+        if stored:
+            # as for IKM: a column missing from the file keeps what is stored, a blank cell
+            # of a present column clears it
+            base = {f: stored[f] for f in spec.fields}
+            clean, errors = spec.clean({**base, **provided}, own, lk)
+            for name, (k, params) in errors.items.items():
+                row.fail(name, k, **params)
+            row.clean = clean
+            row.existing = stored
+            row.changed = {k: v for k, v in clean.items() if stored.get(k) != v}
+        if (not stored or row.changed or row.errors) and not _in_scope(actor, row.scope):
+            row.fail("ikm_nib", "imp.out_of_scope")
+    _mark_duplicates(live, lambda r: (r.ikm_ref, *[_fold(r.clean.get(f)) for f in spec.key])
+                     if r.clean and r.ikm_ref is not None else None,
+                     spec.key[0], "imp.duplicate_row")
+    for row in rows:
+        if row.errors:
+            row.status = "rejected"
+        elif row.existing:
+            row.status = "updated" if row.changed else "unchanged"
+
+
 def _select_sheets(sheets: list[_Sheet], kind: str, report: ImportReport,
                    csv_file: bool) -> list[tuple[_Sheet, Layout]]:
     chosen: dict[str, tuple[_Sheet, Layout]] = {}
@@ -873,45 +1228,93 @@ def _select_sheets(sheets: list[_Sheet], kind: str, report: ImportReport,
         tables = [s for s in sheets if s.header]
         if not chosen and len(tables) == 1 and (csv_file or len(sheets) == 1):
             # one table we cannot place: say which headers are missing for the likeliest kind
-            _map_columns(tables[0], LAYOUTS["product" if kind == "product" else "ikm"])
+            _map_columns(tables[0], LAYOUTS[kind if kind in LAYOUTS else "ikm"])
     used = {id(s) for s, _l in chosen.values()}
     report.ignored_sheets = [s.name for s in sheets if id(s) not in used]
     if not chosen:
         expected = ", ".join(LAYOUTS[k].sheet for k in LAYOUTS if kind in ("auto", k))
         _refuse("imp.missing_sheet", expected=expected,
                 found=", ".join(s.name for s in sheets) or "–")
-    return [chosen[k] for k in ("ikm", "product") if k in chosen]
+    return [chosen[k] for k in KINDS if k in chosen]
 
 
 # A parsed upload is kept (by content hash) for the commit that usually follows its dry run:
-# parsing is a pure function of the bytes, while every check against the database is re-run.
+# parsing is a pure function of the bytes. So is the dry run's plan, given the database: it is
+# kept with the data version it was made at, and a commit reuses it only while that version is
+# unchanged (no service wrote anything since) and on the same day; otherwise it checks again.
 _PARSED: OrderedDict[tuple, list[_Sheet]] = OrderedDict()
 _PARSED_MAX = 4
-_PARSED_LOCK = threading.Lock()
+_PLANS: OrderedDict[tuple, tuple[int, date, "_Plan"]] = OrderedDict()
+_PLANS_MAX = 2
+_CACHE_LOCK = threading.Lock()
+
+
+def _digest(filename: str, data: bytes, limits: Limits) -> tuple:
+    return (hashlib.sha256(bytes(data)).hexdigest(), PurePath(str(filename)).suffix.lower(),
+            limits)
 
 
 def _parsed(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
     if not isinstance(data, bytes | bytearray | memoryview):
         return _read(filename, data, limits)
-    key = (hashlib.sha256(bytes(data)).hexdigest(), PurePath(str(filename)).suffix.lower(),
-           limits)
-    with _PARSED_LOCK:
+    key = _digest(filename, data, limits)
+    with _CACHE_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
             return _PARSED[key]
     sheets = _read(filename, data, limits)
-    with _PARSED_LOCK:
+    with _CACHE_LOCK:
         _PARSED[key] = sheets
         while len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)
     return sheets
 
 
+def _plan_key(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
+              limits: Limits) -> tuple:
+    return (*_digest(filename, data, limits), PurePath(str(filename or "upload")).name, kind,
+            actor.username, str(actor.role), actor.kabupaten_code,
+            session.get_bind().url.render_as_string(hide_password=True))
+
+
+def _keep_plan(key: tuple, state: tuple, plan: "_Plan") -> None:
+    with _CACHE_LOCK:
+        _PLANS[key] = (state, date.today(), plan)
+        while len(_PLANS) > _PLANS_MAX:
+            _PLANS.popitem(last=False)
+
+
+def _kept_plan(key: tuple, state: tuple) -> "_Plan | None":
+    """The dry run's plan for this upload if nothing was written since (taken: used once)."""
+    with _CACHE_LOCK:
+        kept = _PLANS.pop(key, None)
+    if kept is None or kept[0] != state or kept[1] != date.today():
+        return None
+    return kept[2]
+
+
+def _data_state(session: Session, lock: bool = False) -> tuple:
+    """What changes with every write: the data version and the newest audit row (so a database
+    restored from a backup, whose version may come back to the same number, differs too).
+
+    With `lock`, no other writer can change it before this transaction ends: SQLite writers
+    already hold the write lock (BEGIN IMMEDIATE); on PostgreSQL the version row is locked."""
+    from models import AppState
+
+    query = select(AppState.value).where(AppState.key == "data_version")
+    if lock and session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    version = session.execute(query).scalar()
+    newest = session.execute(select(AuditLog.id, AuditLog.at)
+                             .order_by(AuditLog.id.desc()).limit(1)).first()
+    return (int(version) if version else 0, *(tuple(newest) if newest else (None, None)))
+
+
 def _plan(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
           limits: Limits, lock: bool = False,
           progress: Callable[[float, str], None] | None = None) -> _Plan:
     require(actor, "programme.write")
-    if kind not in ("auto", "ikm", "product"):
+    if kind != "auto" and kind not in LAYOUTS:
         raise ServiceError("imp.bad_kind")
     name = PurePath(str(filename or "upload")).name
     report = ImportReport(filename=name)
@@ -925,18 +1328,18 @@ def _plan(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
     lk = _lookups(session)
     for sheet, layout in selected:
         mapping = _map_columns(sheet, layout)
-        rows = _prepare(sheet, mapping, layout)
-        if layout.kind == "ikm":
-            plan.ikm = rows
-        else:
-            plan.products = rows
+        plan.rows(layout.kind).extend(_prepare(sheet, mapping, layout))
         plan.kinds.append(layout.kind)
+    _plan_cohorts(session, actor, plan.cohorts, lk, lock)
     _plan_ikm(session, actor, plan.ikm, lk, lock)
     _tick(progress, 0.3, "imp.progress.checking")
     _plan_products(session, actor, plan.products, plan.ikm, lk, lock)
+    for child in CHILD_SPECS:
+        if child in plan.kinds:
+            _plan_children(session, actor, child, plan.rows(child), plan, lk, lock)
     _tick(progress, 0.4, "imp.progress.checking")
     for sheet, layout in selected:
-        rows = plan.ikm if layout.kind == "ikm" else plan.products
+        rows = plan.rows(layout.kind)
         counts = Counter(r.status for r in rows)
         report.sheets.append(SheetReport(
             sheet=sheet.name, kind=layout.kind, total=len(rows), new=counts["new"],
@@ -986,7 +1389,11 @@ def dry_run(session: Session, *, actor: Actor, filename: str, data: bytes, kind:
     cell (sheet, row as the spreadsheet shows it, header as in the file, value, message key and
     params). Raises ImportRefused when the file as a whole cannot be read, PermissionDenied
     when the actor may not write programme data."""
-    return _plan(session, actor, filename, data, kind, limits).report
+    state = _data_state(session)  # first: a write after it makes the plan stale
+    plan = _plan(session, actor, filename, data, kind, limits)
+    if isinstance(data, bytes | bytearray | memoryview):
+        _keep_plan(_plan_key(session, actor, filename, data, kind, limits), state, plan)
+    return copy.deepcopy(plan.report)
 
 
 def _jsonable(values: dict) -> dict:
@@ -1003,56 +1410,33 @@ def _jsonable(values: dict) -> dict:
 def commit(session: Session, *, actor: Actor, filename: str, data: bytes,
            allow_partial: bool = False, progress: Callable[[float, str], None] | None = None,
            kind: str = "auto", limits: Limits = LIMITS) -> ImportReport:
-    """Check the upload again and write it in the caller's transaction (never commits).
+    """Write an upload in the caller's transaction (never commits).
 
-    Refuses (ImportRefused "imp.has_rejected", with the report) when any row is rejected unless
-    `allow_partial`, in which case only the valid rows are written. Upserts, records an
-    ImportBatch and audit rows ("import"), and calls `progress(fraction, message_key)`."""
-    plan = _plan(session, actor, filename, data, kind, limits, lock=True, progress=progress)
+    Reuses the dry run's check when nothing was written since (same data version, same day,
+    same user and file), else checks again. Refuses (ImportRefused "imp.has_rejected", with the
+    report) when any row is rejected unless `allow_partial`, in which case only the valid rows
+    are written. Upserts every sheet in order (cohorts, IKM, products, then the records linked
+    to them), records an ImportBatch and audit rows ("import"), and calls
+    `progress(fraction, message_key)`."""
+    require(actor, "programme.write")
+    state = _data_state(session, lock=True)
+    plan = None
+    if isinstance(data, bytes | bytearray | memoryview):
+        plan = _kept_plan(_plan_key(session, actor, filename, data, kind, limits), state)
+    if plan is None:
+        plan = _plan(session, actor, filename, data, kind, limits, lock=True, progress=progress)
     report = plan.report
     if report.rejected and not allow_partial:
         raise ImportRefused("imp.has_rejected", report=report, count=report.rejected)
     if not report.ok:
         raise ImportRefused("imp.nothing_valid", report=report)
-    now = utcnow()
-    user = actor.username
-    audit_rows: list[dict] = []
-    touched: dict[type, set[int]] = {Ikm: set(), Product: set()}
-
-    # IKM: inserts (ids back in file order) and updates guarded by the version read above
-    new_ikm = [r for r in plan.ikm if r.status == "new"]
     _tick(progress, 0.5, "imp.progress.writing")
-    new_ids: dict[str, int] = {}
-    if new_ikm:
-        values = [{**r.clean, "created_at": now, "created_by": user, "version": 1}
-                  for r in new_ikm]
-        ids = _insert(session, Ikm, values, IKM_FIELDS)
-        for row, new_id in zip(new_ikm, ids, strict=True):
-            if row.nib:
-                new_ids[row.nib] = new_id
-            audit_rows.append({"table_name": "ikm", "row_id": str(new_id), "before": None,
-                               "after": _jsonable({"id": new_id, **row.clean})})
-    _update(session, Ikm, [r for r in plan.ikm if r.status == "updated"], IKM_FIELDS, now, user,
-            audit_rows, touched[Ikm], "ikm")
-    _tick(progress, 0.7, "imp.progress.writing")
-
-    new_products = [r for r in plan.products if r.status == "new"]
-    if new_products:
-        values = []
-        for row in new_products:
-            ref = row.ikm_ref
-            ikm_id = new_ids[ref[1]] if isinstance(ref, tuple) else ref
-            values.append({**row.clean, "ikm_id": ikm_id, "created_at": now, "created_by": user,
-                           "version": 1})
-        ids = _insert(session, Product, values, ("ikm_id", *PRODUCT_FIELDS))
-        for value, new_id in zip(values, ids, strict=True):
-            audit_rows.append({"table_name": "product", "row_id": str(new_id), "before": None,
-                               "after": _jsonable({"id": new_id, **{
-                                   k: value[k] for k in ("ikm_id", *PRODUCT_FIELDS)}})})
-    _update(session, Product, [r for r in plan.products if r.status == "updated"],
-            PRODUCT_FIELDS, now, user, audit_rows, touched[Product], "product")
-    _tick(progress, 0.85, "imp.progress.audit")
-
+    try:
+        audit_rows, touched = _write(session, actor, plan, progress)
+    except IntegrityError as exc:  # a concurrent writer took a key (NIB) meanwhile
+        log.info("import refused by the database: %r", exc)
+        raise ImportRefused("imp.stale") from exc
+    now, user = audit_rows[0]["at"] if audit_rows else utcnow(), actor.username
     batch = ImportBatch(username=user, kind="+".join(plan.kinds)[:24], filename=report.filename[
         :240], rows_total=report.total - report.skipped, rows_ok=report.ok,
         rows_failed=report.rejected, committed=True, at=now)
@@ -1062,40 +1446,98 @@ def commit(session: Session, *, actor: Actor, filename: str, data: bytes,
                  after={"filename": report.filename, "kind": batch.kind, "new": report.new,
                         "updated": report.updated, "unchanged": report.unchanged,
                         "rejected": report.rejected})
-    if audit_rows:
-        session.execute(insert(AuditLog.__table__), [
-            {"at": now, "username": user, "action": "import", **r} for r in audit_rows])
+    _tick(progress, 0.9, "imp.progress.audit")
+    insert_rows(session, AuditLog.__table__, audit_rows,
+                ("at", "username", "action", "table_name", "row_id", "before", "after"),
+                want_ids=False)
     _expire(session, touched)
     report.committed, report.batch_id = True, batch.id
     _tick(progress, 1.0, "imp.progress.done")
     return report
 
 
-def _insert(session: Session, model, values: list[dict], fields: tuple[str, ...]) -> list[int]:
-    """Insert rows in bulk and return their new ids in the order of `values`.
+def _write(session: Session, actor: Actor, plan: _Plan,
+           progress) -> tuple[list[dict], dict[type, set[int]]]:
+    """Insert and update every valid row of a plan, in the order the links need."""
+    now, user = utcnow(), actor.username
+    audit_rows: list[dict] = []
+    touched: dict[type, set[int]] = {}
+    refs: dict[tuple, int] = {}  # placeholder of a record new in this upload -> its id
 
-    RETURNING gives no row order on SQLite (and SQLAlchemy would fall back to one INSERT per
-    row to sort them), so each returned id is matched to its row by the inserted values; rows
-    with identical values are interchangeable."""
+    def resolve(value):
+        return refs[value] if isinstance(value, tuple) else value
+
+    def write(model, rows: list[_Row], fields: tuple[str, ...], link: str | None = None) -> None:
+        new = [r for r in rows if r.status == "new"]
+        if new:
+            values = []
+            for row in new:
+                value = {k: resolve(v) for k, v in row.clean.items()}
+                if link:
+                    value[link] = resolve(row.ikm_ref)
+                values.append(value)
+            written = (link, *fields) if link else fields
+            ids = _insert(session, model, values, written, now, user)
+            table_name = model.__tablename__
+            for row, value, new_id in zip(new, values, ids, strict=True):
+                if row.ref is not None:
+                    refs[row.ref] = new_id
+                if model is Ikm and row.nib:
+                    refs[("new", row.nib)] = new_id
+                audit_rows.append({"at": now, "username": user, "action": "import",
+                                   "table_name": table_name, "row_id": str(new_id),
+                                   "before": None,
+                                   "after": _jsonable({"id": new_id, **{
+                                       k: value[k] for k in written}})})
+        updated = [r for r in rows if r.status == "updated"]
+        for row in updated:
+            row.clean = {k: resolve(v) for k, v in row.clean.items()}
+            row.changed = {k: resolve(v) for k, v in row.changed.items()}
+        _update(session, model, updated, fields, now, user, audit_rows,
+                touched.setdefault(model, set()), model.__tablename__)
+
+    write(Cohort, plan.cohorts, COHORT_FIELDS)
+    write(Ikm, plan.ikm, IKM_FIELDS)
+    _tick(progress, 0.65, "imp.progress.writing")
+    write(Product, plan.products, PRODUCT_FIELDS, link="ikm_id")
+    _tick(progress, 0.75, "imp.progress.writing")
+    for kind, spec in CHILD_SPECS.items():
+        if plan.children.get(kind):
+            write(spec.model, plan.children[kind], spec.fields,
+                  link=None if spec.via_product else "ikm_id")
+    return audit_rows, touched
+
+
+def _insert(session: Session, model, values: list[dict], fields: tuple[str, ...], now,
+            user: str) -> list[int]:
+    """Insert rows in bulk (stamped as created now by the user); their ids in order."""
     table = model.__table__
-    columns = [table.c[f] for f in fields]
-    ids: dict[tuple, list[int]] = {}
-    for part in _chunks(values, 2000):
-        for returned in session.execute(insert(table).returning(table.c.id, *columns), part):
-            ids.setdefault(tuple(returned[1:]), []).append(returned[0])
-    return [ids[tuple(v[f] for f in fields)].pop() for v in values]
+    stamp = {"created_at": now, "created_by": user}
+    if "version" in table.c:
+        stamp["version"] = 1
+    return insert_rows(session, table, [{**v, **stamp} for v in values], (*fields, *stamp))
 
 
 def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], now, user,
             audit_rows: list[dict], touched: set[int], table_name: str) -> None:
+    """Update rows in bulk, each guarded by the version (or, for a table without one, the
+    change time) read by the check: a row changed meanwhile refuses the whole import."""
     if not rows:
         return
     table = model.__table__
+    versioned = "version" in table.c
+    if versioned:
+        guard = table.c.version == bindparam("_version")
+        extra = {"version": bindparam("_version") + 1}
+    else:
+        guard = table.c.updated_at.is_not_distinct_from(bindparam("_version"))
+        extra = {}
     statement = (update(table)
-                 .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-                 .values(**{f: bindparam(f"_v_{f}") for f in fields},
-                         version=bindparam("_version") + 1, updated_at=now, updated_by=user))
-    params = [{"_id": r.existing["id"], "_version": r.existing["version"],
+                 .where(table.c.id == bindparam("_id"), guard)
+                 .values(**{f: bindparam(f"_v_{f}") for f in fields}, **extra,
+                         updated_at=now, updated_by=user))
+    params = [{"_id": r.existing["id"],
+               "_version": r.existing["version" if versioned else "updated_at"],
                **{f"_v_{f}": r.clean[f] for f in fields}} for r in rows]
     result = session.execute(statement, params)
     if session.get_bind().dialect.supports_sane_multi_rowcount:
@@ -1110,7 +1552,8 @@ def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], 
         raise ImportRefused("imp.stale")
     for row in rows:
         touched.add(row.existing["id"])
-        audit_rows.append({"table_name": table_name, "row_id": str(row.existing["id"]),
+        audit_rows.append({"at": now, "username": user, "action": "import",
+                           "table_name": table_name, "row_id": str(row.existing["id"]),
                            "before": _jsonable({k: row.existing[k] for k in row.changed}),
                            "after": _jsonable(row.changed)})
 

@@ -3,16 +3,26 @@
 import re
 from dataclasses import dataclass
 from difflib import get_close_matches
+from functools import lru_cache
 
 from sqlmodel import Session, select
 
 from models import Desa, Kabupaten, Kecamatan
 from services.validation import Invalid, blank
 
+_NOT_KEY = re.compile(r"[^a-z0-9]")
 
-def _key(name: str) -> str:
-    # "Guluk-Guluk" = "guluk guluk" = "GULUKGULUK"; "Ra'as" = "Raas"
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+@lru_cache(maxsize=8192)
+def _cached_key(name: str) -> str:
+    return _NOT_KEY.sub("", name.lower())
+
+
+def _key(name) -> str:
+    # "Guluk-Guluk" = "guluk guluk" = "GULUKGULUK"; "Ra'as" = "Raas" (imports repeat the same
+    # few hundred names thousands of times: cached)
+    text = name if name.__class__ is str else str(name)
+    return _cached_key(text) if len(text) <= 200 else _NOT_KEY.sub("", text.lower())
 
 
 @dataclass(frozen=True)

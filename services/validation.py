@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 # A problem with one value: the message key and its parameters.
 Problem = tuple[str, dict]
@@ -27,18 +28,32 @@ def blank(value) -> bool:
     """Whether a raw value counts as empty (None, '', whitespace, NaN)."""
     if value is None:
         return True
-    if isinstance(value, float) and value != value:  # NaN from pandas
-        return True
-    return isinstance(value, str) and not value.strip()
+    kind = value.__class__
+    if kind is str:
+        return not value or value.isspace()
+    if kind is int:
+        return False
+    if isinstance(value, float):
+        return value != value  # NaN from pandas
+    return isinstance(value, str) and (not value or value.isspace())
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def clean_text(value, *, max_len: int | None = None) -> str | None:
     """Trimmed text with inner whitespace collapsed; None when blank; refuses over-long text."""
     if blank(value):
         return None
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(value))).strip()
-    if any(ord(ch) < 32 for ch in text):
-        raise Invalid("v.control_chars")
+    text = value if value.__class__ is str else str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    # printable text has no whitespace but " " (tabs, line breaks, NBSP and control
+    # characters are not printable), so only doubled or outer spaces remain to tidy
+    if not text.isprintable() or "  " in text or text[0] == " " or text[-1] == " ":
+        text = _SPACES.sub(" ", text).strip()
+        if any(ord(ch) < 32 for ch in text):
+            raise Invalid("v.control_chars")
     if max_len is not None and len(text) > max_len:
         raise Invalid("v.too_long", max=max_len)
     return text
@@ -91,12 +106,15 @@ def parse_number(value) -> Decimal | None:
 
 def parse_int(value, *, minimum: int | None = None, maximum: int | None = INT_MAX) -> int | None:
     """A whole number within bounds (at most INT_MAX unless told), or None when blank."""
-    number = parse_number(value)
-    if number is None:
-        return None
-    if number != number.to_integral_value():
-        raise Invalid("v.not_whole")
-    result = int(number)
+    if value.__class__ is int:  # the common case of a spreadsheet cell
+        result = value
+    else:
+        number = parse_number(value)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise Invalid("v.not_whole")
+        result = int(number)
     if minimum is not None and result < minimum:
         raise Invalid("v.too_small", min=minimum)
     if maximum is not None and result > maximum:
@@ -211,14 +229,25 @@ def parse_gtin(value) -> str | None:
     return code
 
 
+@lru_cache(maxsize=256)
+def _choice_index(choices: tuple) -> dict[str, object]:
+    index: dict[str, object] = {}
+    for choice in choices:
+        index.setdefault(str(choice).lower(), choice)
+    return index
+
+
 def parse_choice(value, choices) -> str | None:
     """One of a closed set (matched case-insensitively), or None when blank."""
     if blank(value):
         return None
-    text = str(value).strip()
-    for choice in choices:
-        if text.lower() == str(choice).lower():
-            return choice
+    text = str(value).strip().lower()
+    try:
+        index = _choice_index(tuple(choices))
+    except TypeError:  # unhashable choices
+        index = {str(c).lower(): c for c in reversed(list(choices))}
+    if text in index:
+        return index[text]
     raise Invalid("v.choice", choices=", ".join(map(str, choices)))
 
 
