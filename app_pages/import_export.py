@@ -95,14 +95,24 @@ def error_table(report: importer.ImportReport, *, warnings: bool = False):
 
 def show_counts(report: importer.ImportReport) -> None:
     names = ("new", "updated", "unchanged", "rejected", "skipped")
-    for sheet in report.sheets:
-        if sheet.total == sheet.skipped:
-            st.caption(t("imppg.only_example", sheet=sheet.sheet))
-            continue
-        st.markdown(f"**{t('imppg.sheet', sheet=sheet.sheet)}**")
-        for column, name in zip(st.columns(len(names)), names, strict=True):
-            column.metric(t(f"imppg.m_{name}"), number(getattr(sheet, name)),
-                          help=t(f"imppg.help_{name}"))
+    filled = [s for s in report.sheets if s.total > s.skipped]
+    examples = [s.sheet for s in report.sheets if s.total and s.total == s.skipped]
+    if len(filled) == 1:
+        st.markdown(f"**{t('imppg.sheet', sheet=filled[0].sheet)}**")
+    source = filled[0] if len(filled) == 1 else report
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        column.metric(t(f"imppg.m_{name}"), number(getattr(source, name)),
+                      help=t(f"imppg.help_{name}"))
+    if len(filled) > 1:
+        # one line per sheet: what each kind of record will do
+        rows = [{t("imppg.col_sheet"): s.sheet, t("imppg.col_kind"): t(f"imp.kind.{s.kind}"),
+                 **{t(f"imppg.m_{name}"): getattr(s, name) for name in names}} for s in filled]
+        st.dataframe(rows, hide_index=True, width="stretch")
+    if examples:
+        st.caption(t("imppg.only_example", sheet=", ".join(examples)))
+    empty = [s.sheet for s in report.sheets if not s.total]
+    if empty:
+        st.caption(t("imppg.empty_sheets", sheets=", ".join(empty)))
     if report.ignored_sheets:
         st.caption(t("imppg.ignored", sheets=", ".join(report.ignored_sheets)))
 

@@ -120,8 +120,8 @@ PRODUCT_LAYOUT = Layout(SHEET_PRODUCT, "product", (IKM_LINK, *PRODUCT_COLUMNS))
 # The other kinds of record. Upsert keys (services.importer): a cohort by regency + name; a
 # certificate by IKM + type + product (blank for an enterprise certificate); a retail listing
 # by IKM + product + retailer; a shipment by IKM + product + date + country; a coaching action
-# by IKM + text; financials by IKM + year. Products, retailers, certificate types and
-# countries are given by name (codes are accepted too).
+# by IKM + text + product + due date; financials by IKM + year. Products, retailers,
+# certificate types and countries are given by name (codes are accepted too).
 COHORT_LAYOUT = Layout(SHEET_COHORT, "cohort", COHORT_COLUMNS)
 CERT_LAYOUT = Layout(SHEET_CERT, "certification", (IKM_LINK, *CERT_COLUMNS))
 LISTING_LAYOUT = Layout(SHEET_LISTING, "listing", (IKM_LINK, *LISTING_COLUMNS))

@@ -6,16 +6,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "id": {
         "page.import_export": "Impor / Ekspor",
         "imppg.title": "Impor dan ekspor data",
-        "imppg.intro": "Tambah atau perbarui banyak IKM dan produk sekaligus dari Excel atau CSV, "
-                       "atau unduh daftar IKM.",
+        "imppg.intro": "Tambah atau perbarui banyak data sekaligus dari Excel atau CSV (angkatan, "
+                       "IKM, produk, sertifikat, ritel, ekspor, pembinaan, keuangan), atau unduh "
+                       "daftar IKM.",
         "imppg.tab_import": "Impor dari Excel/CSV",
         "imppg.tab_export": "Ekspor daftar IKM",
         "imppg.forbidden": "Halaman ini hanya untuk staf dan admin.",
         # 1. template
         "imppg.step_template": "1. Unduh templat",
-        "imppg.template_help": "Lembar IKM dan Produk dengan judul kolom dua bahasa, daftar "
-                               "pilihan dan petunjuk pengisian. Baris contoh boleh dibiarkan: "
-                               "baris itu dilewati saat impor.",
+        "imppg.template_help": "Satu lembar per jenis data (Angkatan, IKM, Produk, Sertifikat, "
+                               "Ritel, Ekspor, Pembinaan, Keuangan) dengan judul kolom dua "
+                               "bahasa, daftar pilihan dan petunjuk pengisian. Isi lembar yang "
+                               "diperlukan saja; baris contoh dilewati saat impor.",
         "imppg.template_button": "Unduh templat (XLSX)",
         # 2. upload and dry run
         "imppg.step_upload": "2. Unggah dan periksa",
@@ -28,18 +30,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imppg.result": "Hasil pemeriksaan",
         "imppg.checked": "**{name}** ({size}) — belum ada yang disimpan.",
         "imppg.sheet": "Lembar {sheet}",
+        "imppg.col_sheet": "Lembar",
+        "imppg.col_kind": "Jenis data",
+        "imppg.empty_sheets": "Lembar kosong (tidak ada yang diubah): {sheets}.",
         "imppg.m_new": "Baru",
         "imppg.m_updated": "Diperbarui",
         "imppg.m_unchanged": "Tidak berubah",
         "imppg.m_rejected": "Ditolak",
         "imppg.m_skipped": "Dilewati (contoh)",
         "imppg.help_new": "Baris yang akan ditambahkan sebagai data baru.",
-        "imppg.help_updated": "Baris dengan kunci (NIB, atau NIB IKM + nama produk) yang sudah "
-                              "ada dan isinya berbeda: data itu akan diperbarui.",
+        "imppg.help_updated": "Baris dengan kunci (mis. NIB, atau NIB IKM + nama produk; lihat "
+                              "Petunjuk) yang sudah ada dan isinya berbeda: data itu akan "
+                              "diperbarui.",
         "imppg.help_unchanged": "Baris yang sama persis dengan data yang tersimpan.",
         "imppg.help_rejected": "Baris dengan isian yang salah: tidak akan disimpan.",
         "imppg.help_skipped": "Baris contoh dari templat.",
-        "imppg.only_example": "Lembar {sheet}: hanya berisi baris contoh (dilewati).",
+        "imppg.only_example": "Hanya baris contoh (dilewati): {sheet}.",
         "imppg.ignored": "Lembar lain yang tidak dibaca: {sheets}.",
         "imppg.all_valid": "Semua baris valid.",
         "imppg.errors": "{rows} baris ditolak karena {cells} isian bermasalah. Perbaiki di file "
@@ -69,11 +75,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imppg.overview_count": "IKM terdaftar di Ringkasan: {before} → {after}.",
         "imppg.to_overview": "Buka Ringkasan",
         # 4. export
-        "imppg.export_help": "Lembar IKM dan Produk dengan kolom yang sama seperti templat, jadi "
+        "imppg.export_help": "Semua lembar (angkatan, IKM, produk, sertifikat, ritel, ekspor, "
+                             "pembinaan, keuangan) dengan kolom yang sama seperti templat, jadi "
                              "bisa diubah lalu diunggah kembali. Isian yang diawali =, +, -, @ "
                              "diberi tanda petik agar tidak dijalankan sebagai rumus.",
         "imppg.export_count": "{count} IKM sesuai filter.",
-        "imppg.export_xlsx": "Unduh XLSX (IKM dan produk)",
+        "imppg.export_xlsx": "Unduh XLSX (semua lembar)",
         "imppg.export_csv": "Unduh CSV (IKM)",
         "imppg.export_csv_help": "Pemisah titik koma dan koma desimal: langsung terbuka di Excel "
                                  "berbahasa Indonesia.",
@@ -82,15 +89,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "page.import_export": "Import / Export",
         "imppg.title": "Import and export data",
-        "imppg.intro": "Add or update many IKM and products at once from Excel or CSV, or "
+        "imppg.intro": "Add or update many records at once from Excel or CSV (cohorts, IKM, "
+                       "products, certificates, retail, exports, coaching, financials), or "
                        "download the IKM list.",
         "imppg.tab_import": "Import from Excel/CSV",
         "imppg.tab_export": "Export the IKM list",
         "imppg.forbidden": "This page is for staff and admins only.",
         "imppg.step_template": "1. Download the template",
-        "imppg.template_help": "IKM and Produk sheets with bilingual headers, pick lists and "
-                               "instructions. The example row may stay: it is skipped on "
-                               "import.",
+        "imppg.template_help": "One sheet per kind of record (cohorts, IKM, products, "
+                               "certificates, retail, exports, coaching, financials) with "
+                               "bilingual headers, pick lists and instructions. Fill only the "
+                               "sheets you need; example rows are skipped on import.",
         "imppg.template_button": "Download the template (XLSX)",
         "imppg.step_upload": "2. Upload and check",
         "imppg.uploader": "Excel (.xlsx) or CSV file",
@@ -102,18 +111,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imppg.result": "Check result",
         "imppg.checked": "**{name}** ({size}) — nothing has been saved yet.",
         "imppg.sheet": "Sheet {sheet}",
+        "imppg.col_sheet": "Sheet",
+        "imppg.col_kind": "Kind of record",
+        "imppg.empty_sheets": "Empty sheets (nothing changes): {sheets}.",
         "imppg.m_new": "New",
         "imppg.m_updated": "Updated",
         "imppg.m_unchanged": "Unchanged",
         "imppg.m_rejected": "Rejected",
         "imppg.m_skipped": "Skipped (example)",
         "imppg.help_new": "Rows that will be added as new records.",
-        "imppg.help_updated": "Rows whose key (NIB, or IKM NIB + product name) exists with other "
-                              "values: that record will be updated.",
+        "imppg.help_updated": "Rows whose key (e.g. NIB, or IKM NIB + product name; see the "
+                              "instructions) exists with other values: that record will be "
+                              "updated.",
         "imppg.help_unchanged": "Rows identical to the stored record.",
         "imppg.help_rejected": "Rows with a wrong cell: they will not be saved.",
         "imppg.help_skipped": "The template's example row.",
-        "imppg.only_example": "Sheet {sheet}: only the example row (skipped).",
+        "imppg.only_example": "Only the example row (skipped): {sheet}.",
         "imppg.ignored": "Other sheets not read: {sheets}.",
         "imppg.all_valid": "Every row is valid.",
         "imppg.errors": "{rows} rows rejected because of {cells} wrong cells. Fix them in the "
@@ -140,11 +153,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "{unchanged} unchanged, {rejected} rejected (not saved).",
         "imppg.overview_count": "Registered IKM on the Overview: {before} → {after}.",
         "imppg.to_overview": "Open the Overview",
-        "imppg.export_help": "IKM and Produk sheets with the template's columns, so the file can "
-                             "be edited and uploaded again. Cells starting with =, +, -, @ get "
+        "imppg.export_help": "Every sheet (cohorts, IKM, products, certificates, retail, "
+                             "exports, coaching, financials) with the template's columns, so "
+                             "the file can be edited and uploaded again. Cells starting with =, +, -, @ get "
                              "an apostrophe so they never run as formulas.",
         "imppg.export_count": "{count} IKM match the filters.",
-        "imppg.export_xlsx": "Download XLSX (IKM and products)",
+        "imppg.export_xlsx": "Download XLSX (all sheets)",
         "imppg.export_csv": "Download CSV (IKM)",
         "imppg.export_csv_help": "Semicolon separator and decimal comma: opens directly in Excel "
                                  "with Indonesian settings.",
