@@ -1290,6 +1290,8 @@ def _kept_plan(key: tuple, state: tuple) -> "_Plan | None":
         kept = _PLANS.pop(key, None)
     if kept is None or kept[0] != state or kept[1] != date.today():
         return None
+    if state[1] is None:  # a database never written to: nothing tells it from a new one
+        return None
     return kept[2]
 
 
@@ -1396,14 +1398,18 @@ def dry_run(session: Session, *, actor: Actor, filename: str, data: bytes, kind:
     return copy.deepcopy(plan.report)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(values: dict) -> dict:
-    out = {}
+    out = dict(values)
     for k, v in values.items():
+        if v.__class__ in _PLAIN:
+            continue
         if isinstance(v, datetime | date):
-            v = v.isoformat()
+            out[k] = v.isoformat()
         elif isinstance(v, Decimal):
-            v = float(v)
-        out[k] = v
+            out[k] = float(v)
     return out
 
 
@@ -1472,7 +1478,7 @@ def _write(session: Session, actor: Actor, plan: _Plan,
         if new:
             values = []
             for row in new:
-                value = {k: resolve(v) for k, v in row.clean.items()}
+                value = {k: refs[v] if v.__class__ is tuple else v for k, v in row.clean.items()}
                 if link:
                     value[link] = resolve(row.ikm_ref)
                 values.append(value)
@@ -1484,11 +1490,11 @@ def _write(session: Session, actor: Actor, plan: _Plan,
                     refs[row.ref] = new_id
                 if model is Ikm and row.nib:
                     refs[("new", row.nib)] = new_id
+                after = _jsonable(value)
+                after["id"] = new_id
                 audit_rows.append({"at": now, "username": user, "action": "import",
                                    "table_name": table_name, "row_id": str(new_id),
-                                   "before": None,
-                                   "after": _jsonable({"id": new_id, **{
-                                       k: value[k] for k in written}})})
+                                   "before": None, "after": after})
         updated = [r for r in rows if r.status == "updated"]
         for row in updated:
             row.clean = {k: resolve(v) for k, v in row.clean.items()}

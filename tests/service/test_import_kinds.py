@@ -22,7 +22,7 @@ from models import (
     RetailListing,
 )
 from models.enums import Role
-from services import importer
+from services import audit, importer
 from services.ikm import create_ikm, update_ikm
 from services.importer import ImportRefused, commit, dry_run
 from services.permissions import Actor
@@ -222,6 +222,16 @@ def test_commit_reuses_the_dry_run_only_while_nothing_was_written(session, admin
     original = importer._plan
     monkeypatch.setattr(importer, "_plan", lambda *a, **k: checks.append(1) or original(*a, **k))
 
+    # a database never written to cannot be told from a new one at the same place: checked
+    dry_run(session, actor=admin_actor, filename="g.xlsx", data=data)
+    commit(session, actor=admin_actor, filename="g.xlsx", data=data)
+    session.rollback()
+    assert len(checks) == 2
+
+    audit.record(session, username="admin", action="login", table="user", row_id=1,
+                 data_changed=False)  # what a login leaves
+    session.commit()
+    checks.clear()
     dry_run(session, actor=admin_actor, filename="g.xlsx", data=data)
     report = commit(session, actor=admin_actor, filename="g.xlsx", data=data)
     session.commit()
