@@ -211,10 +211,10 @@ def test_instructions_describe_every_sheet_and_its_key(session, lang):
         assert column_a[at + 3:at + 3 + len(layout.headers)] == layout.headers, layout.sheet
     keys = {"en": ["regency + cohort name", "certificate type + product",
                    "product + retailer", "shipping date + destination country",
-                   "text of the coaching action", "IKM NIB + year"],
+                   "action text + product + due date", "IKM NIB + year"],
             "id": ["kabupaten + nama angkatan", "jenis sertifikat + produk",
                    "produk + ritel", "tanggal kirim + negara tujuan",
-                   "teks tindakan pembinaan", "NIB IKM + tahun"]}[lang]
+                   "teks tindakan + produk + tenggat", "NIB IKM + tahun"]}[lang]
     for key in keys:
         assert key in text, key
     assert exporter.EXAMPLE_NIB in text and exporter.EXAMPLE_MARK in text
