@@ -27,6 +27,7 @@ from services.permissions import Actor, require
 from services.regions import Regions, load_regions
 from services.validation import (
     Errors,
+    Invalid,
     blank,
     clean_text,
     parse_choice,
@@ -79,6 +80,36 @@ COLUMN = {c.name: c for c in IKM_COLUMNS}
 GRID_COLUMNS = tuple(c.name for c in IKM_COLUMNS if c.grid)
 
 
+_GENDERS = {"l": "L", "p": "P", "laki-laki": "L", "perempuan": "P"}
+
+
+def _text(max_len: int):
+    return lambda value: clean_text(value, max_len=max_len)
+
+
+def _whole(minimum: int, maximum: int):
+    return lambda value: parse_int(value, minimum=minimum, maximum=maximum)
+
+
+# Fields checked by one rule each, in the order their problems are listed; the others below.
+_FIRST = (("name", _text(160)), ("owner_name", _text(120)))
+_SECOND = (("phone", parse_phone), ("nib", parse_nib),
+           ("legal_form", lambda value: parse_choice(value, LEGAL_FORMS)))
+_THIRD = (("address", _text(240)), ("founded_year", parse_year),
+          ("employees", _whole(0, 100_000)), ("employees_female", _whole(0, 100_000)))
+
+
+def _simple(fields, raw: dict, out: dict, e: Errors) -> None:
+    # one tight loop instead of a call of Errors.check per field: imports clean 10,000s of rows
+    get = raw.get
+    for name, parse in fields:
+        try:
+            out[name] = parse(get(name))
+        except Invalid as exc:
+            e.items.setdefault(name, (exc.key, exc.params))
+            out[name] = None
+
+
 def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[dict, Errors]:
     """Validate a whole IKM record (typed or raw values); return clean values and problems.
 
@@ -86,25 +117,16 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
     """
     e = Errors()
     out: dict = {}
-    out["name"] = e.check("name", clean_text, raw.get("name"), max_len=160)
+    _simple(_FIRST, raw, out, e)
     if out["name"] is None and "name" not in e.items:
         e.add("name", "v.required")
-    out["owner_name"] = e.check("owner_name", clean_text, raw.get("owner_name"), max_len=120)
     gender = raw.get("owner_gender")
     out["owner_gender"] = e.check("owner_gender", parse_choice,
-                                  {"l": "L", "p": "P", "laki-laki": "L", "perempuan": "P"}
-                                  .get(str(gender).strip().lower(), gender), ("L", "P"))
-    out["phone"] = e.check("phone", parse_phone, raw.get("phone"))
-    out["nib"] = e.check("nib", parse_nib, raw.get("nib"))
-    out["legal_form"] = e.check("legal_form", parse_choice, raw.get("legal_form"), LEGAL_FORMS)
+                                  _GENDERS.get(str(gender).strip().lower(), gender), ("L", "P"))
+    _simple(_SECOND, raw, out, e)
     out.update(regions.resolve(e, kabupaten=raw.get("kabupaten_code"),
                                kecamatan=raw.get("kecamatan_code"), desa=raw.get("desa_code")))
-    out["address"] = e.check("address", clean_text, raw.get("address"), max_len=240)
-    out["founded_year"] = e.check("founded_year", parse_year, raw.get("founded_year"))
-    out["employees"] = e.check("employees", parse_int, raw.get("employees"), minimum=0,
-                               maximum=100_000)
-    out["employees_female"] = e.check("employees_female", parse_int, raw.get("employees_female"),
-                                      minimum=0, maximum=100_000)
+    _simple(_THIRD, raw, out, e)
     if None not in (out["employees"], out["employees_female"]) \
             and out["employees_female"] > out["employees"]:
         e.add("employees_female", "v.female_gt_total")
@@ -115,9 +137,10 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
             e.add("cohort_id", "v.unknown_cohort")
         elif out["kabupaten_code"] and cohort_kab != out["kabupaten_code"]:
             e.add("cohort_id", "v.cohort_other_regency")
+    today = date.today()
     out["export_commitment_on"] = e.check("export_commitment_on", parse_date,
                                           raw.get("export_commitment_on"))
-    if out["export_commitment_on"] and out["export_commitment_on"] > date.today():
+    if out["export_commitment_on"] and out["export_commitment_on"] > today:
         e.add("export_commitment_on", "v.future_date")
     status = raw.get("status")
     out["status"] = e.check("status", parse_choice, "aktif" if blank(status) else status,
@@ -129,7 +152,7 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
         e.add("status_reason", "v.reason_required")
     if out["status"] != "keluar":
         out["status_reason"], out["left_on"] = None, None
-    elif out["left_on"] and out["left_on"] > date.today():
+    elif out["left_on"] and out["left_on"] > today:
         e.add("left_on", "v.future_date")
     return out, e
 

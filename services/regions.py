@@ -40,6 +40,7 @@ class Regions:
                 children.setdefault(parent, {})[code] = name
         object.__setattr__(self, "_children", children)
         object.__setattr__(self, "_keys", {})
+        object.__setattr__(self, "_found", {})  # (options, typed text) -> code
 
     def kecamatan_of(self, kabupaten_code: str) -> dict[str, str]:
         """Kecamatan code -> name within one regency, by code."""
@@ -65,19 +66,36 @@ class Regions:
             raise Invalid(f"v.unknown_{what}_suggest", value=text, suggestion=names[close[0]])
         raise Invalid(f"v.unknown_{what}", value=text)
 
+    def _memo(self, what: str, parent: str | None, value, match) -> str:
+        # an import repeats the same few hundred names thousands of times: successes are kept
+        key = (what, parent, value)
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: not kept
+            return match()
+        code = match()
+        if len(self._found) < 50_000:
+            self._found[key] = code
+        return code
+
     def match_kabupaten(self, value) -> str:
         """The code of a regency given by code or name ('Sumenep', '35.29', 'kab. sumenep')."""
-        text = re.sub(r"(?i)^(kabupaten|kab\.?)\s*", "", str(value).strip())
-        return self._match(text, self.kabupaten, "kabupaten")
+        return self._memo("kabupaten", None, value, lambda: self._match(
+            re.sub(r"(?i)^(kabupaten|kab\.?)\s*", "", str(value).strip()), self.kabupaten,
+            "kabupaten"))
 
     def match_kecamatan(self, value, kabupaten_code: str) -> str:
         """The code of a kecamatan of this regency given by code or (approximate) name."""
-        return self._match(value, self.kecamatan_of(kabupaten_code), "kecamatan")
+        return self._memo("kecamatan", kabupaten_code, value, lambda: self._match(
+            value, self.kecamatan_of(kabupaten_code), "kecamatan"))
 
     def match_desa(self, value, kecamatan_code: str) -> str:
         """The code of a desa of this kecamatan given by code or (approximate) name."""
-        text = re.sub(r"(?i)^(desa|kelurahan|kel\.?)\s+", "", str(value).strip())
-        return self._match(text, self.desa_of(kecamatan_code), "desa")
+        return self._memo("desa", kecamatan_code, value, lambda: self._match(
+            re.sub(r"(?i)^(desa|kelurahan|kel\.?)\s+", "", str(value).strip()),
+            self.desa_of(kecamatan_code), "desa"))
 
     def resolve(self, errors, *, kabupaten=None, kecamatan=None, desa=None) -> dict:
         """Codes for a typed location, top-down; problems go to `errors` by field name."""

@@ -176,14 +176,22 @@ def parse_date(value) -> date | None:
     raise Invalid("v.bad_date")
 
 
+_NIB_NOISE = re.compile(r"[\s.\-]")
+_NIB = re.compile(r"\d{13}")
+_PHONE_NOISE = re.compile(r"[\s().\-/]")
+_PHONE = re.compile(r"0\d{8,13}")
+
+
 def parse_nib(value) -> str | None:
     """A Nomor Induk Berusaha: exactly 13 digits (spaces and dots allowed in input)."""
     if blank(value):
         return None
+    if value.__class__ is str and len(value) == 13 and value.isascii() and value.isdigit():
+        return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet turned it into a number
-    digits = re.sub(r"[\s.\-]", "", str(value))
-    if not re.fullmatch(r"\d{13}", digits):
+    digits = _NIB_NOISE.sub("", str(value))
+    if not _NIB.fullmatch(digits):
         raise Invalid("v.nib")
     return digits
 
@@ -195,14 +203,14 @@ def parse_phone(value) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = re.sub(r"[\s().\-/]", "", str(value))
+    text = _PHONE_NOISE.sub("", str(value))
     if text.startswith("+62"):
         text = "0" + text[3:]
     elif text.startswith("62") and len(text) >= 10:
         text = "0" + text[2:]
     elif text.startswith("8") and 9 <= len(text) <= 13:
         text = "0" + text  # the leading zero a spreadsheet dropped
-    if not re.fullmatch(r"0\d{8,13}", text):
+    if not _PHONE.fullmatch(text):
         raise Invalid("v.phone")
     return text
 
