@@ -375,7 +375,7 @@ def _zip_check(data: bytes, limits: Limits) -> bool:
             for name in zf.namelist():
                 content = zf.read(name)
                 if not slow and name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    slow = any(marker in content for marker in _SLOW_MARKERS)
+                    slow = _has_formula_or_error(content)
             return slow
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             zlib.error):
@@ -389,7 +389,17 @@ def _aux_sheet(title: str) -> bool:
 
 # Formulas and error cells need openpyxl (calamine reads neither: it gives cached values and
 # blanks); every other workbook takes the fast path.
-_SLOW_MARKERS = (b"<f>", b"<f ", b"<f/", b't="e"')
+def _has_formula_or_error(xml: bytes) -> bool:
+    """Whether a worksheet's XML holds a formula (<f>, <f …>, <f/>, or with a namespace prefix
+    <x:f>) or an error cell (t="e"). A false alarm only costs the slower reader."""
+    if b't="e"' in xml or b":f>" in xml or b":f " in xml:
+        return True
+    at = xml.find(b"<f")
+    while at != -1:
+        if xml[at + 2:at + 3] in (b">", b" ", b"/"):
+            return True
+        at = xml.find(b"<f", at + 2)
+    return False
 
 
 def _read_xlsx_fast(data: bytes, limits: Limits) -> list[_Sheet]:
@@ -836,9 +846,11 @@ def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
         if stored and stored["deleted_at"] is not None:
             row.fail("nib", "imp.nib_in_trash")
             stored = None
-        base = {f: stored[f] for f in IKM_FIELDS} if stored else {}
-        provided = {k: v for k, v in row.raw.items() if k not in row.errors}
-        clean, errors = clean_ikm({**base, **provided}, regions=lk.regions, cohorts=lk.cohorts)
+        provided = row.raw if not row.errors else {
+            k: v for k, v in row.raw.items() if k not in row.errors}
+        if stored:
+            provided = {**{f: stored[f] for f in IKM_FIELDS}, **provided}
+        clean, errors = clean_ikm(provided, regions=lk.regions, cohorts=lk.cohorts)
         for name, (key, params) in errors.items.items():
             row.fail(name, key, **params)
         if row.ref is not None:  # a cohort new in this upload
@@ -1560,7 +1572,9 @@ def _insert(session: Session, model, values: list[dict], fields: tuple[str, ...]
     stamp = {"created_at": now, "created_by": user}
     if "version" in table.c:
         stamp["version"] = 1
-    return insert_rows(session, table, [{**v, **stamp} for v in values], (*fields, *stamp))
+    for value in values:  # the caller's own dicts, built for this insert
+        value.update(stamp)
+    return insert_rows(session, table, values, (*fields, *stamp))
 
 
 def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], now, user,

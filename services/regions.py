@@ -1,5 +1,6 @@
 """Madura's regions in memory for cascading selects and for matching typed names to codes."""
 
+import contextlib
 import re
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -99,6 +100,21 @@ class Regions:
 
     def resolve(self, errors, *, kabupaten=None, kecamatan=None, desa=None) -> dict:
         """Codes for a typed location, top-down; problems go to `errors` by field name."""
+        key = ("place", kabupaten, kecamatan, desa)
+        try:
+            return dict(self._found[key])  # resolved before without a problem
+        except (KeyError, TypeError):
+            pass
+        mine = type(errors)()
+        out = self._resolve(mine, kabupaten, kecamatan, desa)
+        for name, (problem, params) in mine.items.items():
+            errors.add(name, problem, **params)
+        if not mine.items and len(self._found) < 50_000:
+            with contextlib.suppress(TypeError):
+                self._found[key] = dict(out)
+        return out
+
+    def _resolve(self, errors, kabupaten, kecamatan, desa) -> dict:
         out = {"kabupaten_code": None, "kecamatan_code": None, "desa_code": None}
         if blank(kabupaten) and not blank(kecamatan) and str(kecamatan).strip() in self.kecamatan:
             kabupaten = self.kecamatan[str(kecamatan).strip()][0]
