@@ -45,10 +45,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict], columns: Seque
     else:
         params = [getter(row) for row in rows]
     if converted:
+        # a value repeated down a column (the batch's timestamp, its user) is converted once
+        last: list = [(object(), None) for _ in converted]
         for n, values in enumerate(params):
             values = list(values)
-            for i, process in converted:
-                values[i] = process(values[i])
+            for j, (i, process) in enumerate(converted):
+                value = values[i]
+                seen, done = last[j]
+                if value is not seen:
+                    done = process(value)
+                    last[j] = (value, done)
+                values[i] = done
             params[n] = values
     cursor = connection.connection.driver_connection.cursor()
     try:

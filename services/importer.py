@@ -268,8 +268,8 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
             header_row = number
         elif len(rows) >= limits.max_rows:
             _refuse("imp.too_many_rows", sheet=name, max=limits.max_rows)
-        for i, v in enumerate(values):
-            if isinstance(v, str) and len(v) > max_cell:
+        if [v for v in values if isinstance(v, str) and len(v) > max_cell]:
+            for i, v in enumerate(values):
                 _check_cell(v, name, number, _column_name(head, i), limits)
         if not is_header:
             rows.append((number, values if values.__class__ is list else list(values)))
@@ -666,7 +666,7 @@ def _lookups(session: Session) -> _Lookups:
 
 # --- the plan: what a dry run finds and a commit writes ----------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     sheet: str
     number: int
