@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import PurePath
 
 import pandas as pd
@@ -718,60 +719,73 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
     headers = {name: sheet.header[i] for i, name in mapping.items()}
     shaped = {p.row: p for p in sheet.problems}
     mark = _norm(EXAMPLE_MARK)
-    items = list(mapping.items())
+    names = list(mapping.values())
+    width = max(mapping, default=-1) + 1
+    pick = itemgetter(*mapping) if len(mapping) > 1 else (lambda v: (v[next(iter(mapping))],))
+    codes = [name for name in names if name in _CODE_FIELDS]
+    pad = [None] * width
     rows = []
     for number, values in sheet.rows:
-        raw = {}
-        row = _Row(sheet.name, number, headers, raw)
         if number in shaped:
             p = shaped[number]
+            row = _Row(sheet.name, number, headers, {})
             row.errors[""] = (p.key, p.params, p.value)
             row.status = "rejected"
             rows.append(row)
             continue
-        width = len(values)
-        filled = False
-        for i, name in items:
-            value = values[i] if i < width else None
-            if value is None:
-                raw[name] = None
-                continue
-            if value.__class__ is not str:
-                filled = filled or not blank(value)
-            elif value and not value.isspace():
-                filled = True
-                first = value[0]
-                if first == "'" and _ESCAPED.match(value):
-                    value = value[1:]
-                elif first == "=":
-                    row.fail(name, "imp.formula", value)
-                    value = None
-                elif "#" in value and value.strip() in EXCEL_ERRORS:
-                    row.fail(name, "imp.excel_error", value, value=value.strip())
-                    value = None
-                elif name in _CODE_FIELDS and _SCI.match(value.strip()):
-                    row.fail(name, "imp.sci_notation", value)
-                    value = None
-            raw[name] = value
-        if not row.errors and not filled:
+        if len(values) < width:
+            values = values + pad[len(values):]
+        raw = dict(zip(names, pick(values), strict=True))
+        # the cells that need a closer look: text starting with ' or =, or holding a #
+        # the cells that need a closer look: text starting with ' or = (or, for the example
+        # row's mark, C or a space), holding a #, or a code with an E (scientific notation)
+        odd = [name for name, v in raw.items()
+               if v.__class__ is str and (v.startswith(_LOOK_CLOSER) or "#" in v)]
+        for name in codes:
+            v = raw[name]
+            if v.__class__ is str and ("E" in v or "e" in v) and name not in odd:
+                odd.append(name)
+        row = _Row(sheet.name, number, headers, raw)
+        example = False
+        for name in odd:
+            value = raw[name]
+            example = example or (value.startswith(_MARK_FIRST) and _is_mark(value, mark))
+            _odd_cell(row, name)
+        if not row.errors and all(v is None or blank(v) for v in raw.values()):
             continue
-        if _is_example(raw, mark):
+        link = raw.get("ikm_nib")
+        if example or (link is not None and str(link).strip() == EXAMPLE_NIB):
             row.status = "skipped"
         rows.append(row)
     return rows
 
 
-def _is_example(raw: dict, mark: str) -> bool:
-    """The template's example row: a text starting with EXAMPLE_MARK, or (a sheet linked to
-    its IKM) the example IKM's NIB."""
-    link = raw.get("ikm_nib")
-    if link is not None and str(link).strip() == EXAMPLE_NIB:
-        return True
-    for v in raw.values():
-        if v.__class__ is str and v[:1] in ("C", "c", " ") \
-                and v.lstrip()[:6].upper() == "CONTOH" and _norm(v).startswith(mark):
-            return True
-    return False
+_LOOK_CLOSER = ("'", "=", "C", "c", " ")
+_MARK_FIRST = ("C", "c", " ")
+
+
+def _is_mark(value: str, mark: str) -> bool:
+    return value.lstrip()[:6].upper() == "CONTOH" and _norm(value).startswith(mark)
+
+
+def _odd_cell(row: _Row, name: str) -> None:
+    """A text cell a spreadsheet made: an escaped text, a formula, an error value, or a code
+    shown in scientific notation (which lost its digits)."""
+    value = row.raw[name]
+    if not value or value.isspace():
+        return
+    first = value[0]
+    if first == "'" and _ESCAPED.match(value):
+        row.raw[name] = value[1:]
+    elif first == "=":
+        row.fail(name, "imp.formula", value)
+        row.raw[name] = None
+    elif "#" in value and value.strip() in EXCEL_ERRORS:
+        row.fail(name, "imp.excel_error", value, value=value.strip())
+        row.raw[name] = None
+    elif name in _CODE_FIELDS and _SCI.match(value.strip()):
+        row.fail(name, "imp.sci_notation", value)
+        row.raw[name] = None
 
 
 def _in_scope(actor: Actor, kabupaten_code: str | None) -> bool:
