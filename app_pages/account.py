@@ -20,7 +20,7 @@ st.markdown(f"**{t('admin.username')}:** `{user.username}`  \n"
 
 st.subheader(t("account.change_password"))
 form_column, _ = st.columns([3, 2])
-with form_column, st.form("account_password", clear_on_submit=True):
+with form_column, st.form("account_password", clear_on_submit=True, enter_to_submit=False):
     current = st.text_input(t("account.current"), type="password")
     new = st.text_input(t("account.new"), type="password", help=t("account.policy"))
     repeat = st.text_input(t("account.repeat"), type="password")

@@ -44,7 +44,7 @@ st.dataframe(pd.DataFrame([{
 create_tab, edit_tab, audit_tab, trash_tab, backup_tab = st.tabs(
     [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.trash"),
      t("admin.backup")])
-with create_tab, st.form("admin_new_user", clear_on_submit=False):
+with create_tab, st.form("admin_new_user", clear_on_submit=False, enter_to_submit=False):
     c1, c2 = st.columns(2)
     username = c1.text_input(t("admin.username") + " *", key="admin_new_username")
     display_name = c2.text_input(t("admin.display_name") + " *", key="admin_new_name")
@@ -71,7 +71,7 @@ with edit_tab:
     by_name = {u.username: u for u in users}
     picked = st.selectbox(t("admin.pick_user"), list(by_name), key="admin_pick_user")
     target = by_name[picked]
-    with st.form(f"admin_edit_{target.id}_{target.version}"):
+    with st.form(f"admin_edit_{target.id}_{target.version}", enter_to_submit=False):
         c1, c2 = st.columns(2)
         new_name = c1.text_input(t("admin.display_name"), value=target.display_name)
         new_email = c2.text_input(t("admin.email"), value=target.email or "")
@@ -93,7 +93,7 @@ with edit_tab:
             else:
                 st.session_state["_admin_flash"] = t("admin.saved", username=target.username)
                 st.rerun()
-    with st.form(f"admin_reset_{target.id}", clear_on_submit=True):
+    with st.form(f"admin_reset_{target.id}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**{t('admin.reset_password')}** · `{target.username}`")
         new_pw = st.text_input(t("admin.new_password"), type="password",
                                help=t("account.policy"))

@@ -303,7 +303,7 @@ if own:
     with tabs[2]:
         if actor.kabupaten_code:
             st.caption(t("cohp.scope_note", kabupaten=kabupaten[actor.kabupaten_code]))
-        with st.form("coh_form_new", border=False):
+        with st.form("coh_form_new", border=False, enter_to_submit=False):
             values = cohort_fields("coh_new", {"partners": DEFAULT_PARTNERS,
                                                "target_participants": svc.DEFAULT_TARGET}, own)
             st.caption(t("cohp.required_note"))
@@ -339,7 +339,8 @@ if own:
             if not loaded or loaded[0] != eid:
                 loaded = st.session_state["coh_e_loaded"] = (eid, row["version"])
             prefix = f"coh_e_{eid}_{loaded[1]}"
-            with st.form(f"coh_form_{eid}_{loaded[1]}", border=False):
+            with st.form(f"coh_form_{eid}_{loaded[1]}", border=False,
+                         enter_to_submit=False):
                 changes = cohort_fields(prefix, row, own)
                 save = st.form_submit_button(t("cohp.save"), type="primary",
                                              icon=":material/save:")

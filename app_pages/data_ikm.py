@@ -73,17 +73,20 @@ with list_tab:
     page = min(st.session_state.get("ikm_page", 1), pages)
     rows, total = cached(ctx, svc.list_ikm, filters=filters, page=page, page_size=page_size)
 
-    info, nav = st.columns([3, 2])
-    info.caption(t("ikm.count", total=f"{total:,}".replace(",", "."), page=page, pages=pages))
-    with nav:
-        p1, p2, p3 = st.columns(3)
-        if p1.button("‹", key="ikm_prev", disabled=page <= 1, width="stretch"):
-            st.session_state["ikm_page"] = page - 1
-            st.rerun()
-        p2.caption(f"{page} / {pages}")
-        if p3.button("›", key="ikm_next", disabled=page >= pages, width="stretch"):
-            st.session_state["ikm_page"] = page + 1
-            st.rerun()
+    # The count on the left, compact paging on the right, centred on one line; a gap below
+    # keeps the "›" button clear of the grid's toolbar (shown above the grid on hover).
+    paging = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    paging.caption(t("ikm.count", total=f"{total:,}".replace(",", "."), page=page, pages=pages),
+                   width="content")
+    paging.space("stretch")
+    if paging.button("‹", key="ikm_prev", disabled=page <= 1, help=t("ikm.page_prev")):
+        st.session_state["ikm_page"] = page - 1
+        st.rerun()
+    paging.caption(f"{page} / {pages}", width="content")
+    if paging.button("›", key="ikm_next", disabled=page >= pages, help=t("ikm.page_next")):
+        st.session_state["ikm_page"] = page + 1
+        st.rerun()
+    st.space("xsmall")
 
     shown = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort",
              "products", "owner_gender", "legal_form", "founded_year", "employees",
@@ -147,10 +150,12 @@ with list_tab:
                 with write_session(ctx.engine) as session:
                     saved = svc.update_many(session, actor=actor, edits=edits)
             except svc.CellErrors as exc:
+                # Name each refused row's IKM as listed (a row number alone is easy to misread).
+                listed = {int(i) + 1: frame.iloc[int(i)]["name"] for i in edited}
                 st.error(t("err.cells", count=len(exc.cells)))
                 st.dataframe(pd.DataFrame([{
-                    t("ikm.err_row"): cell.row, t("ikm.err_column"):
-                    header(cell.column) if cell.column else "—",
+                    t("ikm.err_row"): cell.row, t("ikm.err_ikm"): listed.get(cell.row) or "—",
+                    t("ikm.err_column"): header(cell.column) if cell.column else "—",
                     t("ikm.err_value"): "" if cell.value is None else str(cell.value),
                     t("ikm.err_reason"): t(cell.key, **cell.params)} for cell in exc.cells]),
                     hide_index=True, width="stretch")
@@ -166,6 +171,7 @@ with list_tab:
 with detail_tab:
     names = {int(r["id"]): f"{r['name']} · {r['kecamatan']} (#{r['id']})" for r in rows}
     if names:
+        ikm_detail.keep_pick("ikm_detail_pick", names)  # keeps the IKM chosen after a rename
         chosen = st.selectbox(t("ikm.pick"), list(names), format_func=names.get,
                               key="ikm_detail_pick")
         ikm_detail.render(ctx, chosen, actor=actor)
@@ -190,7 +196,7 @@ if add_tab is not None:
         desas = regions.desa_of(f_kec)
         f_desa = c[2].selectbox(header("desa_code"), [None, *desas], key="ikm_new_desa",
                                 format_func=lambda k: "—" if k is None else desas[k])
-        with st.form("ikm_new", clear_on_submit=False, border=False):
+        with st.form("ikm_new", clear_on_submit=False, border=False, enter_to_submit=False):
             c = st.columns(3)
             values = {
                 "name": c[0].text_input(header("name") + " *", key="ikm_new_name"),

@@ -729,11 +729,25 @@ def delete_coaching(session: Session, *, actor: Actor, coaching_id: int,
 
 # --- financials ---------------------------------------------------------------------------------
 
-def upsert_financials(session: Session, *, actor: Actor, ikm_id: int, data: dict) -> IkmFinancials:
+FINANCIAL_AMOUNTS = ("capital_rp", "revenue_rp", "export_revenue_rp")
+
+
+def _check_expected(row: IkmFinancials | None, expected: Mapping | None) -> None:
+    # IkmFinancials has no version column: an edit names the amounts it was opened on instead.
+    if expected is None:
+        return
+    if row is None or any(getattr(row, k) != expected.get(k) for k in FINANCIAL_AMOUNTS):
+        raise StaleRecord()
+
+
+def upsert_financials(session: Session, *, actor: Actor, ikm_id: int, data: dict,
+                      expected: Mapping | None = None) -> IkmFinancials:
     """Set one year of an IKM's figures (the whole year: blank amounts are cleared).
 
-    IkmFinancials has no version column, so there is no stale check beyond the unique
-    (ikm_id, year) key; a concurrent insert of the same year fails that key and rolls back.
+    IkmFinancials has no version column. Without `expected` there is no stale check beyond the
+    unique (ikm_id, year) key (a concurrent insert of the same year fails it and rolls back);
+    an edit passes `expected`, the year's amounts as it showed them, and a year that is gone or
+    holds other amounts by now is refused as stale.
     """
     ikm = live_ikm(session, ikm_id)
     require(actor, "programme.write", ikm.kabupaten_code)
@@ -741,6 +755,7 @@ def upsert_financials(session: Session, *, actor: Actor, ikm_id: int, data: dict
     raise_errors(errors)
     row = session.execute(select(IkmFinancials).where(
         IkmFinancials.ikm_id == ikm.id, IkmFinancials.year == clean["year"])).scalar_one_or_none()
+    _check_expected(row, expected)
     table = IkmFinancials.__tablename__
     if row is None:
         row = IkmFinancials(**clean, ikm_id=ikm.id, created_by=actor.username)
@@ -763,8 +778,10 @@ def upsert_financials(session: Session, *, actor: Actor, ikm_id: int, data: dict
     return row
 
 
-def delete_financials(session: Session, *, actor: Actor, ikm_id: int, year: int) -> None:
-    """Remove one year of an IKM's figures (the audit row keeps a full copy)."""
+def delete_financials(session: Session, *, actor: Actor, ikm_id: int, year: int,
+                      expected: Mapping | None = None) -> None:
+    """Remove one year of an IKM's figures (the audit row keeps a full copy); with `expected`
+    (the amounts the caller showed) a year changed meanwhile is refused as stale."""
     ikm = live_ikm(session, ikm_id)
     require(actor, "programme.write", ikm.kabupaten_code)
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
@@ -773,6 +790,7 @@ def delete_financials(session: Session, *, actor: Actor, ikm_id: int, year: int)
         IkmFinancials.ikm_id == ikm.id, IkmFinancials.year == year)).scalar_one_or_none()
     if row is None:
         raise ServiceError("err.not_found")
+    _check_expected(row, expected)
     before = {**audit.snapshot(row), "ikm_id": ikm.id}
     session.delete(row)
     flush(session)

@@ -1,13 +1,18 @@
 """The detail view of one IKM: identity, products, certificates, listings, exports, coaching,
-financials with size class, and history. Read-only; edits go through the forms."""
+financials with size class, and history; for a user who may write, forms to add, change and
+delete each kind of record (changes are checked against the version the user opened)."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from db import write_session
 from services import records
-from services.errors import ServiceError
-from services.ikm import IKM_COLUMNS, delete_ikm, update_ikm
+from services.errors import ServiceError, StaleRecord
+from services.ikm import IKM_COLUMNS, Column, delete_ikm, update_ikm
 from services.permissions import can
 from services.products import PRODUCT_COLUMNS
 from services.records import ikm_detail
@@ -20,10 +25,15 @@ from services.reference import (
 from services.regions import load_regions
 from ui.data import cached, show_service_error
 from ui.format import fmt_date, fmt_datetime
-from ui.i18n import t
+from ui.i18n import current_language, t
 from ui.record_form import labeller, record_form
 
 WARN = {"expired": "🔴", "soon": "🟠", None: ""}
+
+
+def _plain(text) -> str:
+    """Typed text shown literally inside markdown (an owner called "*Ani*" stays so)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
 
 
 def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
@@ -34,43 +44,214 @@ def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
     for name in columns:
         if name not in frame:
             frame[name] = None
-    st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
+    frame = frame[list(columns)].astype(object)
+    frame = frame.where(frame.notna(), "—")  # an empty cell, not the grid's grey "None"
+    st.dataframe(frame.rename(columns=columns), hide_index=True, width="stretch")
 
 
-ENTRY = {
-    # tab index -> (columns, create service, id keyword, message on success)
-    0: (PRODUCT_COLUMNS, records.create_product),
-    1: (records.CERT_COLUMNS, records.create_certification),
-    2: (records.LISTING_COLUMNS, records.create_listing),
-    3: (records.EXPORT_COLUMNS, records.create_export),
-    4: (records.COACHING_COLUMNS, records.create_coaching),
-    5: (records.FINANCIAL_COLUMNS, records.upsert_financials),
+@dataclass(frozen=True)
+class Kind:
+    # One tab's kind of child record: how it is added, named in a picker, changed and deleted.
+    columns: tuple[Column, ...]
+    create: Callable  # (session, *, actor, ikm_id, data)
+    update: Callable  # (session, actor, opened record, form values)
+    delete: Callable  # (session, actor, opened record)
+    label: Callable[[dict], str]
+    edit_columns: tuple[Column, ...] | None = None  # default: `columns`
+    soft: bool = False  # deleted into the trash (an admin can restore it)
+
+
+def _versioned(update: Callable, delete: Callable, id_name: str) -> tuple[Callable, Callable]:
+    """Save and delete through a versioned service, with the version the record was opened at."""
+
+    def save(session, actor, opened: dict, values: dict) -> None:
+        update(session, actor=actor, expected_version=opened["version"], changes=values,
+               **{id_name: opened["id"]})
+
+    def remove(session, actor, opened: dict) -> None:
+        delete(session, actor=actor, expected_version=opened["version"],
+               **{id_name: opened["id"]})
+
+    return save, remove
+
+
+def _save_year(session, actor, opened: dict, values: dict) -> None:
+    # A year of figures has no version: the amounts it was opened with stand in for one.
+    records.upsert_financials(session, actor=actor, ikm_id=opened["ikm_id"],
+                              data={**values, "year": opened["year"]}, expected=opened)
+
+
+def _delete_year(session, actor, opened: dict) -> None:
+    records.delete_financials(session, actor=actor, ikm_id=opened["ikm_id"],
+                              year=opened["year"], expected=opened)
+
+
+def _joined(*parts) -> str:
+    return " · ".join(str(p) for p in parts if p not in (None, ""))
+
+
+KINDS: dict[int, Kind] = {
+    # tab index -> the kind of record shown there
+    0: Kind(PRODUCT_COLUMNS, records.create_product,
+            *_versioned(records.update_product, records.delete_product, "product_id"),
+            label=lambda r: _joined(r["name"], r.get("brand")), soft=True),
+    1: Kind(records.CERT_COLUMNS, records.create_certification,
+            *_versioned(records.update_certification, records.delete_certification,
+                        "certification_id"),
+            label=lambda r: _joined(r.get("cert_type_name"), r.get("product_name"),
+                                    r.get("number"), r.get("status"))),
+    2: Kind(records.LISTING_COLUMNS, records.create_listing,
+            *_versioned(records.update_listing, records.delete_listing, "listing_id"),
+            label=lambda r: _joined(r.get("retailer_name"), r.get("product_name"),
+                                    fmt_date(r.get("listed_on")))),
+    3: Kind(records.EXPORT_COLUMNS, records.create_export,
+            *_versioned(records.update_export, records.delete_export, "export_id"),
+            label=lambda r: _joined(fmt_date(r.get("shipped_on")), r.get("product_name"),
+                                    r.get("country_name_en" if current_language() == "en"
+                                          else "country_name"), r.get("buyer"))),
+    4: Kind(records.COACHING_COLUMNS, records.create_coaching,
+            *_versioned(records.update_coaching, records.delete_coaching, "coaching_id"),
+            label=lambda r: _joined(_short(r.get("text")), r.get("owner"),
+                                    fmt_date(r.get("due_on")) if r.get("due_on") else None)),
+    5: Kind(records.FINANCIAL_COLUMNS, records.upsert_financials, _save_year, _delete_year,
+            label=lambda r: str(r["year"]),
+            edit_columns=tuple(c for c in records.FINANCIAL_COLUMNS if c.name != "year")),
 }
 
 
-def _entry_form(ctx, actor, detail: dict, index: int) -> None:
-    """The 'add' form of one tab, writing through its service in one transaction."""
-    columns, create = ENTRY[index]
-    info = detail["ikm"]
-    products = {p["id"]: p["name"] for p in detail["products"]}
+def _short(text: str | None, limit: int = 60) -> str | None:
+    return text if not text or len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _options(ctx, detail: dict) -> dict[str, dict]:
+    """The choices of the record forms: reference lists and this IKM's products."""
     options = {"category_code": cached(ctx, category_options),
                "cert_type_code": cached(ctx, cert_type_options),
                "retailer_id": cached(ctx, retailer_options),
                "country": {code: names[0] for code, names in records.COUNTRIES.items()}}
+    products = {p["id"]: p["name"] for p in detail["products"]}
     if products:
         options["product_id"] = products
+    return options
+
+
+def keep_pick(key: str, labels: dict) -> None:
+    """Call before drawing a keyed dropdown whose labels can change (a record just saved
+    under a new name or number): the browser holds the choice by its old label and would drop
+    it on the next rerun, so the choice is set again and the browser is sent the new label."""
+    value = st.session_state.get(key)
+    seen = st.session_state.get(f"{key}_seen")
+    if value in labels and seen is not None and seen != (value, labels[value]):
+        st.session_state[key] = value
+    st.session_state[f"{key}_seen"] = (value, labels[value]) if value in labels else None
+
+
+def _forget(prefix: str) -> None:
+    """Drop the session values under a prefix (a form's widgets), so it is drawn afresh."""
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def _opened(slot: str, form: str, record: dict) -> dict:
+    """The record as the user opened it: taken when its form is first drawn (or drawn afresh
+    after a save or a reload) and kept while the form stays on screen, so the values shown
+    and the version a save is checked against always belong together."""
+    held = st.session_state.get(slot)
+    drawn = any(str(k).startswith(form + "_") for k in st.session_state)
+    if held is None or held["id"] != record["id"] or not drawn:
+        held = st.session_state[slot] = dict(record)
+        st.session_state.pop(slot + "_stale", None)
+    return held
+
+
+def _written(ctx, write: Callable, *, slot: str, label=None) -> bool:
+    """Run one write in its own transaction; True when it was written. A refusal is shown;
+    a stale version is remembered in the session so the reload offer stays on screen."""
+    try:
+        with write_session(ctx.engine) as session:
+            write(session)
+    except StaleRecord:
+        st.session_state[slot + "_stale"] = True
+    except ServiceError as exc:
+        show_service_error(exc, label=label)
+    else:
+        return True
+    return False
+
+
+def _stale_notice(slot: str, form: str) -> None:
+    """After a refused stale save: say so, and offer to reload the record (dropping the edits)."""
+    if not st.session_state.get(slot + "_stale"):
+        return
+    show_service_error(StaleRecord())
+    if st.button(t("det.reload"), key=f"{slot}_reload", icon=":material/refresh:"):
+        st.session_state.pop(slot, None)
+        st.session_state.pop(slot + "_stale", None)
+        _forget(form + "_")
+        st.rerun()
+
+
+def _entry_form(ctx, actor, detail: dict, index: int) -> None:
+    """The 'add' form of one tab, writing through its service in one transaction."""
+    kind = KINDS[index]
+    info = detail["ikm"]
     with st.expander(t("det.add"), icon=":material/add:"):
-        values = record_form(f"det_add_{index}_{info['id']}", columns, options=options,
-                             submit=t("det.add_save"))
+        values = record_form(f"det_add_{index}_{info['id']}", kind.columns,
+                             options=_options(ctx, detail), submit=t("det.add_save"))
         if values is None:
             return
         try:
             with write_session(ctx.engine) as session:
-                create(session, actor=actor, ikm_id=info["id"], data=values)
+                kind.create(session, actor=actor, ikm_id=info["id"], data=values)
         except ServiceError as exc:
-            show_service_error(exc, label=labeller(columns))
+            show_service_error(exc, label=labeller(kind.columns))
         else:
             st.session_state["ikm_flash"] = t("det.added")
+            st.rerun()
+
+
+def _edit_records(ctx, actor, detail: dict, index: int, rows: list[dict]) -> None:
+    """Pick one record of a tab, change it in a prefilled form or delete it (confirmed);
+    both are checked against the version the record was opened at."""
+    kind = KINDS[index]
+    if not rows:
+        return
+    slot = f"det_rec_{index}_{detail['ikm']['id']}"
+    by_id = {r["id"]: r for r in rows}
+    labels = {i: kind.label(r) for i, r in by_id.items()}
+    with st.expander(t("rec.ed.title"), icon=":material/edit:"):
+        keep_pick(f"{slot}_pick", labels)
+        chosen = st.selectbox(t("rec.ed.pick"), list(by_id), index=None, key=f"{slot}_pick",
+                              format_func=labels.get, placeholder=t("rec.ed.pick_hint"))
+        if chosen is None or chosen not in by_id:
+            return
+        form = f"{slot}_r{chosen}"
+        opened = _opened(slot, form, by_id[chosen])
+        columns = kind.edit_columns or kind.columns
+        if kind.edit_columns is not None:
+            st.caption(t("rec.ed.year_fixed"))
+        values = record_form(form, columns, options=_options(ctx, detail), initial=opened,
+                             submit=t("det.edit_save"))
+        if values is not None and _written(
+                ctx, lambda s: kind.update(s, actor, opened, values), slot=slot,
+                label=labeller(kind.columns)):
+            st.session_state.pop(slot, None)
+            _forget(form + "_")
+            st.session_state["ikm_flash"] = t("det.edited")
+            st.rerun()
+        _stale_notice(slot, form)
+        row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+        sure = row.checkbox(t("rec.ed.trash_confirm" if kind.soft else "rec.ed.delete_confirm"),
+                            key=f"{form}_del_ok",
+                            help=t("rec.ed.trash_note") if kind.soft else None)
+        if row.button(t("det.delete"), key=f"{form}_del", disabled=not sure,
+                      icon=":material/delete:") and _written(
+                ctx, lambda s: kind.delete(s, actor, opened), slot=slot):
+            st.session_state.pop(slot, None)
+            _forget(form + "_")
+            st.session_state.pop(f"{slot}_pick", None)
+            st.session_state["ikm_flash"] = (t("rec.ed.trashed", name=opened.get("name"))
+                                             if kind.soft else t("rec.ed.deleted"))
             st.rerun()
 
 
@@ -80,49 +261,37 @@ EDITABLE = tuple(c for c in IKM_COLUMNS if c.name != "kabupaten_code")
 def _edit_ikm(ctx, actor, info: dict) -> None:
     """Edit the IKM itself (version-checked) or move it to the trash."""
     regions = cached(ctx, load_regions)
-    options = {"kecamatan_code": regions.kecamatan_of(info["kabupaten_code"]),
-               "desa_code": regions.desa_of(info["kecamatan_code"]),
-               "cohort_id": cached(ctx, cohort_options, kabupaten_code=info["kabupaten_code"])}
-    # The version the user opened the form on; someone else's later save makes ours stale.
-    opened = st.session_state.setdefault(f"det_ver_{info['id']}", info["version"])
+    slot, form = f"det_ikm_{info['id']}", f"det_edit_{info['id']}"
+    # The IKM as the user opened the form; someone else's later save makes ours stale.
+    opened = _opened(slot, form, info)
+    options = {"kecamatan_code": regions.kecamatan_of(opened["kabupaten_code"]),
+               "desa_code": regions.desa_of(opened["kecamatan_code"]),
+               "cohort_id": cached(ctx, cohort_options,
+                                   kabupaten_code=opened["kabupaten_code"])}
     with st.expander(t("det.edit"), icon=":material/edit:"):
-        values = record_form(f"det_edit_{info['id']}", EDITABLE, options=options,
-                             initial=info, submit=t("det.edit_save"))
-        if values is not None:
-            try:
-                with write_session(ctx.engine) as session:
-                    update_ikm(session, actor=actor, ikm_id=info["id"],
-                               expected_version=opened, changes=values)
-            except ServiceError as exc:
-                show_service_error(exc, label=labeller(IKM_COLUMNS))
-                if exc.key == "err.stale" and st.button(t("det.reload"), key="det_reload"):
-                    st.session_state.pop(f"det_ver_{info['id']}", None)
-                    for key in [k for k in st.session_state
-                                if str(k).startswith(f"det_edit_{info['id']}")]:
-                        del st.session_state[key]
-                    st.rerun()
-            else:
-                st.session_state.pop(f"det_ver_{info['id']}", None)
-                for key in [k for k in st.session_state
-                            if str(k).startswith(f"det_edit_{info['id']}")]:
-                    del st.session_state[key]
-                st.session_state["ikm_flash"] = t("det.edited")
-                st.rerun()
-        sure = st.checkbox(t("det.delete_confirm"), key=f"det_del_ok_{info['id']}")
+        values = record_form(form, EDITABLE, options=options, initial=opened,
+                             submit=t("det.edit_save"))
+        if values is not None and _written(
+                ctx, lambda s: update_ikm(s, actor=actor, ikm_id=info["id"],
+                                          expected_version=opened["version"], changes=values),
+                slot=slot, label=labeller(IKM_COLUMNS)):
+            st.session_state.pop(slot, None)
+            _forget(form + "_")
+            st.session_state["ikm_flash"] = t("det.edited")
+            st.rerun()
+        _stale_notice(slot, form)
+        sure = st.checkbox(t("det.delete_confirm"), key=f"{form}_del_ok")
         if st.button(t("det.delete"), key=f"det_del_{info['id']}", disabled=not sure,
-                     icon=":material/delete:"):
-            try:
-                with write_session(ctx.engine) as session:
-                    delete_ikm(session, actor=actor, ikm_id=info["id"], expected_version=opened)
-            except ServiceError as exc:
-                show_service_error(exc)
-            else:
-                st.session_state["ikm_flash"] = t("det.deleted", name=info["name"])
-                st.rerun()
+                     icon=":material/delete:") and _written(
+                ctx, lambda s: delete_ikm(s, actor=actor, ikm_id=info["id"],
+                                          expected_version=opened["version"]), slot=slot):
+            st.session_state["ikm_flash"] = t("det.deleted", name=info["name"])
+            st.rerun()
 
 
 def render(ctx, ikm_id: int, actor=None) -> None:
-    """Draw everything known about one IKM; with an actor who may write, the add forms too."""
+    """Draw everything known about one IKM; with an actor who may write, the forms to add,
+    change and delete its records too."""
     detail = cached(ctx, ikm_detail, ikm_id=ikm_id)
     info = detail["ikm"]
     writable = actor is not None and can(actor, "programme.write") \
@@ -131,14 +300,18 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     place = ", ".join(x for x in (info.get("desa"), info.get("kecamatan"), info.get("kabupaten"))
                       if x)
     st.caption(f"{place} · {t('ikm.col.cohort')}: {info.get('cohort') or '—'}")
+    # Names and numbers that can be long go in a line of text; the tiles hold short figures
+    # (a 13-digit NIB or an owner's full name was cut off in a tile at 1366 px).
+    st.markdown(" · ".join(f"**{t(key)}** {_plain(info.get(name) or '—')}" for key, name in (
+        ("ikm.col.nib", "nib"), ("ikm.col.owner_name", "owner_name"), ("ikm.col.phone", "phone"))))
     c = st.columns(4)
-    c[0].metric(t("ikm.col.nib"), info.get("nib") or "—")
-    c[1].metric(t("ikm.col.owner_name"), info.get("owner_name") or "—")
-    c[2].metric(t("ikm.col.employees"), info.get("employees") if info.get("employees")
+    c[0].metric(t("ikm.col.employees"), info.get("employees") if info.get("employees")
                 is not None else "—")
     size = info.get("size_class")
-    c[3].metric(t("det.size_class"), t(f"det.size.{size}") if size else "—",
+    c[1].metric(t("det.size_class"), t(f"det.size.{size}") if size else "—",
                 help=t("det.size_help"))
+    c[2].metric(t("det.products"), len(detail["products"]))
+    c[3].metric(t("det.certs"), len(detail["certifications"]))
     if writable:
         _edit_ikm(ctx, actor, info)
     tabs = st.tabs([t("det.products"), t("det.certs"), t("det.listings"), t("det.exports"),
@@ -146,6 +319,7 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[0]:
         if writable:
             _entry_form(ctx, actor, detail, 0)
+            _edit_records(ctx, actor, detail, 0, detail["products"])
         _table(detail["products"], {"name": t("det.product"), "category": t("ikm.category"),
                                     "brand": t("det.brand"), "price_rp": t("det.price"),
                                     "capacity_per_month": t("det.capacity"),
@@ -154,6 +328,7 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[1]:
         if writable:
             _entry_form(ctx, actor, detail, 1)
+            _edit_records(ctx, actor, detail, 1, detail["certifications"])
         certs = [{**c, "warn": WARN[c.get("expiry_warning")] + " " + (
             t(f"det.warn.{c['expiry_warning']}") if c.get("expiry_warning") else ""),
             "issued": fmt_date(c.get("issued_on")), "expires": fmt_date(c.get("expires_on"))}
@@ -165,6 +340,7 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[2]:
         if writable:
             _entry_form(ctx, actor, detail, 2)
+            _edit_records(ctx, actor, detail, 2, detail["retail_listings"])
         _table(detail["retail_listings"], {"retailer_name": t("det.retailer"),
                                            "product_name": t("det.product"),
                                            "status": t("ikm.col.status"),
@@ -173,6 +349,7 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[3]:
         if writable:
             _entry_form(ctx, actor, detail, 3)
+            _edit_records(ctx, actor, detail, 3, detail["exports"])
         _table(detail["exports"], {"shipped_on": t("det.shipped_on"),
                                    "product_name": t("det.product"),
                                    "country_name": t("det.country"), "buyer": t("det.buyer"),
@@ -180,12 +357,14 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[4]:
         if writable:
             _entry_form(ctx, actor, detail, 4)
+            _edit_records(ctx, actor, detail, 4, detail["coaching"])
         _table(detail["coaching"], {"text": t("det.action"), "owner": t("det.owner"),
                                     "due_on": t("det.due_on"), "done_on": t("det.done_on")},
                "det.none")
     with tabs[5]:
         if writable:
             _entry_form(ctx, actor, detail, 5)
+            _edit_records(ctx, actor, detail, 5, detail["financials"])
         fins = [{**f, "size": t(f"det.size.{f['size_class']}") if f.get("size_class") else "—"}
                 for f in detail["financials"]]
         _table(fins, {"year": t("det.year"), "capital_rp": t("det.capital"),

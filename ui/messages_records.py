@@ -50,6 +50,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "trash.kind.product": "Produk",
         "trash.kind.cohort": "Angkatan",
         "trash.restored": "Dipulihkan.",
+        # changing and deleting records in the IKM detail view (ui/ikm_detail.py)
+        "rec.ed.title": "Ubah atau hapus",
+        "rec.ed.pick": "Data yang diubah",
+        "rec.ed.pick_hint": "Pilih salah satu…",
+        "rec.ed.year_fixed": "Tahun tidak dapat diubah; bila tahunnya salah, hapus lalu tambahkan "
+                             "lagi.",
+        "rec.ed.delete_confirm": "Saya yakin: hapus data ini (riwayat menyimpan salinannya)",
+        "rec.ed.trash_confirm": "Saya yakin: pindahkan produk ini ke tempat sampah",
+        "rec.ed.trash_note": "Sertifikat, listing ritel dan ekspor produk ini ikut tersembunyi "
+                             "sampai admin memulihkan produknya.",
+        "rec.ed.deleted": "Data dihapus.",
+        "rec.ed.trashed": "«{name}» dipindahkan ke tempat sampah; admin dapat memulihkannya.",
     },
     "en": {
         "v.cost_above_price": "The unit cost is above the selling price.",
@@ -93,5 +105,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "trash.kind.product": "Product",
         "trash.kind.cohort": "Cohort",
         "trash.restored": "Restored.",
+        "rec.ed.title": "Edit or delete",
+        "rec.ed.pick": "Record to change",
+        "rec.ed.pick_hint": "Choose one…",
+        "rec.ed.year_fixed": "The year cannot be changed; if it is wrong, delete this year and add "
+                             "it again.",
+        "rec.ed.delete_confirm": "I am sure: delete this record (the history keeps a copy)",
+        "rec.ed.trash_confirm": "I am sure: move this product to the trash",
+        "rec.ed.trash_note": "This product's certificates, retail listings and exports are hidden "
+                             "with it until an admin restores the product.",
+        "rec.ed.deleted": "Record deleted.",
+        "rec.ed.trashed": "«{name}» moved to the trash; an admin can restore it.",
     },
 }

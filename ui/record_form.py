@@ -3,6 +3,7 @@
 Values go to the services raw; they parse and validate them."""
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 import streamlit as st
 
@@ -16,6 +17,22 @@ def column_label(column: Column) -> str:
     return text + (" *" if column.required else "")
 
 
+def as_text(value, *, money: bool = False) -> str:
+    """A stored value as a form shows it, so that saving it unchanged reads back the same:
+    whole numbers without decimals, fractions with a decimal comma (2.125 is "2,125", never
+    "2.125", which the number rules read as two thousand one hundred and twenty-five), and
+    rupiah grouped the Indonesian way (1.250.000)."""
+    if value is None:
+        return ""
+    if money and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", ".")
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{Decimal(repr(value)):f}".replace(".", ",")
+    return str(value)
+
+
 def record_form(key: str, columns: tuple[Column, ...], *,
                 options: Mapping[str, Mapping] | None = None, initial: Mapping | None = None,
                 submit: str | None = None, per_row: int = 3) -> dict | None:
@@ -25,7 +42,7 @@ def record_form(key: str, columns: tuple[Column, ...], *,
     """
     options = options or {}
     initial = initial or {}
-    with st.form(key, clear_on_submit=False):
+    with st.form(key, clear_on_submit=False, enter_to_submit=False):
         values: dict = {}
         for start in range(0, len(columns), per_row):
             cells = st.columns(per_row)
@@ -47,8 +64,9 @@ def record_form(key: str, columns: tuple[Column, ...], *,
                     values[name] = cell.date_input(label, value=current, key=f"{key}_{name}",
                                                    format="DD-MM-YYYY", min_value=None)
                 else:
-                    values[name] = cell.text_input(label, value="" if current is None
-                                                   else str(current), key=f"{key}_{name}")
+                    values[name] = cell.text_input(
+                        label, value=as_text(current, money=name.endswith("_rp")),
+                        key=f"{key}_{name}")
         pressed = st.form_submit_button(submit or t("ikm.save"), type="primary")
     return values if pressed else None
 

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,17 +45,26 @@ SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NO_SKELETON = "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"
 NAV_LABELS = ('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"] '
               '[data-testid="stMarkdownContainer"]')
-# Counts script runs that start after it is installed (a run can be too quick to poll for).
+# For pages not opened by `new_page` (no websocket counter): counts script runs seen in the
+# page after it is installed. Every mutation record counts whose old value, or (for the latest)
+# the current value, is a running state, so a run whose start and end are both queued before
+# the observer's callback still counts. A run the page never painted is caught only by the
+# websocket counter (`track_runs`).
 _WATCH_RUNS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
+  const ATTR = 'data-test-script-state';
   window.__ikmRuns = 0;
   if (window.__ikmObserver) window.__ikmObserver.disconnect();
-  window.__ikmObserver = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__ikmRuns += 1;
+  window.__ikmObserver = new MutationObserver((mutations) => {
+    mutations.forEach((m, i) => {
+      const after = i + 1 < mutations.length ? mutations[i + 1].oldValue : app.getAttribute(ATTR);
+      if (m.oldValue !== 'notRunning' || after !== 'notRunning') window.__ikmRuns += 1;
+    });
   });
-  window.__ikmObserver.observe(app, {attributes: true,
-                                     attributeFilter: ['data-test-script-state']});
+  window.__ikmObserver.observe(app, {attributes: true, attributeOldValue: true,
+                                     attributeFilter: [ATTR]});
 }"""
+RUN_POLL_MS = 50
 
 STARTUP_TIMEOUT = 60.0
 SETTLE_TIMEOUT_MS = 45_000  # the first page of a fresh server migrates and seeds 480 IKM
@@ -227,7 +237,9 @@ def new_page(browser):
         context = browser.new_context(viewport=VIEWPORT, locale="id-ID", **context_options)
         context.set_default_timeout(SETTLE_TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        track_runs(page)
+        return page
 
     yield make
     for context in contexts:
@@ -245,15 +257,65 @@ def settle(page, timeout: int = SETTLE_TIMEOUT_MS) -> None:
         page.wait_for_timeout(pause)
 
 
+@dataclass
+class _RunCounter:
+    # Script runs the server reported finished to one page, and the count at `watch_runs`.
+    finished: int = 0
+    mark: int = 0
+
+
+_RUN_COUNTERS: "weakref.WeakKeyDictionary[object, _RunCounter]" = weakref.WeakKeyDictionary()
+
+
+def track_runs(page) -> None:
+    """Count the script runs the server finishes for this page, read from its websocket (call
+    before the page opens the app; `new_page` does). Every run, however quick, ends with a
+    `script_finished` message, even when the browser never paints the running state."""
+    from google.protobuf.message import DecodeError
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    counter = _RUN_COUNTERS.setdefault(page, _RunCounter())
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, str):
+            return
+        try:
+            kind = ForwardMsg.FromString(payload).WhichOneof("type")
+        except DecodeError:
+            return
+        if kind == "script_finished":
+            counter.finished += 1
+
+    def on_socket(socket) -> None:
+        if socket.url.endswith("/_stcore/stream"):  # the app's socket, not a component's
+            socket.on("framereceived", on_frame)
+
+    page.on("websocket", on_socket)
+
+
 def watch_runs(page) -> None:
     """Start counting script runs (call before an action, then `wait_for_run`)."""
     page.wait_for_selector(SETTLED, state="attached")
-    page.evaluate(_WATCH_RUNS)
+    counter = _RUN_COUNTERS.get(page)
+    if counter is not None:
+        counter.mark = counter.finished
+    else:
+        page.evaluate(_WATCH_RUNS)
 
 
 def wait_for_run(page, timeout: int = LOGIN_TIMEOUT_MS) -> None:
-    """Wait until a run started after `watch_runs` has happened, then settle."""
-    page.wait_for_function("() => window.__ikmRuns > 0", timeout=timeout)
+    """Wait until a run that finished after `watch_runs` has been reported, then settle."""
+    counter = _RUN_COUNTERS.get(page)
+    if counter is None:
+        page.wait_for_function("() => window.__ikmRuns > 0", timeout=timeout)
+    else:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        deadline = time.monotonic() + timeout / 1000
+        while counter.finished <= counter.mark:  # websocket events arrive while Playwright waits
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeout(f"no script run finished within {timeout} ms")
+            page.wait_for_timeout(RUN_POLL_MS)
     settle(page)
 
 

@@ -386,7 +386,7 @@ def test_scoped_staff_cannot_edit_another_regency(server, new_page):
     expect(page.get_by_text("1 isian ditolak; tidak ada yang disimpan.")).to_be_visible(
         timeout=TIMEOUT)
     errors = table_after(page, "1 isian ditolak")
-    assert errors == [["1", "—", "", "Data ini di luar wilayah Anda."]], errors
+    assert errors == [["1", newest[0][1], "—", "", "Data ini di luar wilayah Anda."]], errors
     shot(page, "staff_scope_refused")
     assert query(server, "SELECT id, name, owner_name, version, updated_by FROM ikm "
                          "WHERE id = ?", newest[0][0]) == newest
