@@ -1521,7 +1521,12 @@ def _write(session: Session, actor: Actor, plan: _Plan,
         if new:
             values = []
             for row in new:
-                value = {k: refs[v] if v.__class__ is tuple else v for k, v in row.clean.items()}
+                # the plan is used once: its clean dicts become the inserted rows
+                value = row.clean
+                if refs:
+                    for k, v in value.items():
+                        if v.__class__ is tuple:
+                            value[k] = refs[v]
                 if link:
                     value[link] = resolve(row.ikm_ref)
                 values.append(value)
