@@ -84,7 +84,7 @@ _GENDERS = {"l": "L", "p": "P", "laki-laki": "L", "perempuan": "P"}
 
 
 def _text(max_len: int):
-    return lambda value: clean_text(value, max_len=max_len)
+    return lambda value: clean_text(value, max_len)
 
 
 def _whole(minimum: int, maximum: int):
@@ -93,7 +93,13 @@ def _whole(minimum: int, maximum: int):
 
 # Fields checked by one rule each, in the order their problems are listed; the others below.
 _FIRST = (("name", _text(160)), ("owner_name", _text(120)))
-_SECOND = (("phone", parse_phone), ("nib", parse_nib),
+def _gender(value):
+    if value.__class__ is str and value in ("L", "P"):
+        return value
+    return parse_choice(_GENDERS.get(str(value).strip().lower(), value), ("L", "P"))
+
+
+_SECOND = (("owner_gender", _gender), ("phone", parse_phone), ("nib", parse_nib),
            ("legal_form", lambda value: parse_choice(value, LEGAL_FORMS)))
 _THIRD = (("address", _text(240)), ("founded_year", parse_year),
           ("employees", _whole(0, 100_000)), ("employees_female", _whole(0, 100_000)))
@@ -125,9 +131,6 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
     _simple(_FIRST, raw, out, e)
     if out["name"] is None and "name" not in e.items:
         e.add("name", "v.required")
-    gender = raw.get("owner_gender")
-    out["owner_gender"] = e.check("owner_gender", parse_choice,
-                                  _GENDERS.get(str(gender).strip().lower(), gender), ("L", "P"))
     _simple(_SECOND, raw, out, e)
     out.update(regions.resolve(e, kabupaten=raw.get("kabupaten_code"),
                                kecamatan=raw.get("kecamatan_code"), desa=raw.get("desa_code")))

@@ -257,10 +257,13 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
     rows: list[tuple[int, list]] = []
     max_cell = limits.max_cell
     for number, values in records:
-        while values and blank(values[-1]):
-            values = values[:-1]
-        if not values:
+        end = len(values)
+        while end and blank(values[end - 1]):
+            end -= 1
+        if not end:
             continue
+        if end != len(values):
+            values = values[:end]
         if len(values) > limits.max_columns:
             _refuse("imp.too_many_columns", sheet=name, max=limits.max_columns)
         is_header = head is None
@@ -736,7 +739,6 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
         if len(values) < width:
             values = values + pad[len(values):]
         raw = dict(zip(names, pick(values), strict=True))
-        # the cells that need a closer look: text starting with ' or =, or holding a #
         # the cells that need a closer look: text starting with ' or = (or, for the example
         # row's mark, C or a space), holding a #, or a code with an E (scientific notation)
         odd = [name for name, v in raw.items()

@@ -41,7 +41,7 @@ def blank(value) -> bool:
 _SPACES = re.compile(r"\s+")
 
 
-def clean_text(value, *, max_len: int | None = None) -> str | None:
+def clean_text(value, max_len: int | None = None) -> str | None:
     """Trimmed text with inner whitespace collapsed; None when blank; refuses over-long text."""
     if blank(value):
         return None
