@@ -105,7 +105,10 @@ def show_counts(report: importer.ImportReport) -> None:
                       help=t(f"imppg.help_{name}"))
     if len(filled) > 1:
         # one line per sheet: what each kind of record will do
-        rows = [{t("imppg.col_sheet"): s.sheet, t("imppg.col_kind"): t(f"imp.kind.{s.kind}"),
+        # the kind of record only where the sheet's own name does not say it
+        kinds = any(s.sheet.casefold() != t(f"imp.kind.{s.kind}").casefold() for s in filled)
+        rows = [{t("imppg.col_sheet"): s.sheet,
+                 **({t("imppg.col_kind"): t(f"imp.kind.{s.kind}")} if kinds else {}),
                  **{t(f"imppg.m_{name}"): getattr(s, name) for name in names}} for s in filled]
         st.dataframe(rows, hide_index=True, width="stretch")
     if examples:

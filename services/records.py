@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
@@ -225,7 +226,14 @@ def _match_product(e: Errors, name: str, value, products: Mapping[int, ProductIn
     found = [pid for pid, p in products.items() if p.name.casefold() == wanted]
     if len(found) == 1:
         return found[0]
-    e.add(name, "rec.product_not_of_ikm")
+    names = {p.name.casefold(): p.name for p in products.values()}
+    close = get_close_matches(wanted, list(names), n=1, cutoff=0.6) or [
+        n for n in names if wanted and (n.startswith(wanted) or wanted.startswith(n))][:1]
+    if close:
+        e.add(name, "rec.product_not_of_ikm_suggest", value=str(value).strip()[:60],
+              suggestion=names[close[0]])
+    else:
+        e.add(name, "rec.product_not_of_ikm")
     return None
 
 
@@ -255,6 +263,16 @@ CERT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _cert_type_keys(cert_types: Mapping[str, CertTypeInfo]) -> dict[str, str]:
+    """Normalised code, name and the abbreviation in its name's brackets -> code ("P-IRT" and
+    "PIRT" are the SPP-IRT; "halal" the HALAL certificate)."""
+    keys: dict[str, str] = {}
+    for code, info in cert_types.items():
+        for text in (code, info.name, *re.findall(r"\(([^()]+)\)", info.name)):
+            keys.setdefault(_key(text), code)
+    return keys
+
+
 def clean_certification(raw: Mapping, *, cert_types: Mapping[str, CertTypeInfo],
                         products: Mapping[int, ProductInfo],
                         today: date | None = None) -> tuple[dict, Errors]:
@@ -268,10 +286,15 @@ def clean_certification(raw: Mapping, *, cert_types: Mapping[str, CertTypeInfo],
         e.add("cert_type_code", "v.required")
     else:
         text = str(code).strip()
-        by_key = {_key(c): c for c in cert_types} | {_key(t.name): c for c, t in cert_types.items()}
+        by_key = _cert_type_keys(cert_types)
         out["cert_type_code"] = by_key.get(_key(text))
         if out["cert_type_code"] is None:
-            e.add("cert_type_code", "rec.unknown_cert_type", value=text[:60])
+            close = get_close_matches(_key(text), list(by_key), n=1, cutoff=0.7)
+            if close:
+                e.add("cert_type_code", "rec.unknown_cert_type_suggest", value=text[:60],
+                      suggestion=cert_types[by_key[close[0]]].name)
+            else:
+                e.add("cert_type_code", "rec.unknown_cert_type", value=text[:60])
     out["product_id"] = _match_product(e, "product_id", raw.get("product_id"), products)
     ctype = cert_types.get(out["cert_type_code"]) if out["cert_type_code"] else None
     if ctype is not None:

@@ -8,6 +8,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rec.not_editable": "Kolom ini tidak dapat diubah di sini.",
         "rec.product_exists": "IKM ini sudah punya produk dengan nama ini.",
         "rec.product_not_of_ikm": "Produk tidak ditemukan di antara produk IKM ini.",
+        "rec.product_not_of_ikm_suggest": "Produk '{value}' tidak ada pada IKM ini. Maksud Anda "
+                                          "'{suggestion}'?",
+        "rec.unknown_cert_type_suggest": "Jenis sertifikat '{value}' tidak dikenal. Maksud Anda "
+                                         "'{suggestion}'?",
         "rec.unknown_cert_type": "Jenis sertifikat '{value}' tidak dikenal.",
         "rec.cert_needs_product": "Sertifikat jenis ini berlaku per produk: pilih produknya.",
         "rec.cert_no_product": "Sertifikat jenis ini berlaku untuk usaha atau tempat produksi, "
@@ -69,6 +73,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rec.not_editable": "This field cannot be changed here.",
         "rec.product_exists": "This IKM already has a product with this name.",
         "rec.product_not_of_ikm": "No such product among this IKM's products.",
+        "rec.product_not_of_ikm_suggest": "This IKM has no product '{value}'. Did you mean "
+                                          "'{suggestion}'?",
+        "rec.unknown_cert_type_suggest": "Unknown certificate type '{value}'. Did you mean "
+                                         "'{suggestion}'?",
         "rec.unknown_cert_type": "Unknown certificate type '{value}'.",
         "rec.cert_needs_product": "This certificate type is per product: choose the product.",
         "rec.cert_no_product": "This certificate type is for the business or its facility, not "

@@ -311,3 +311,18 @@ def test_the_filled_template_imports_every_sheet(session, admin_actor):
 ])
 def test_workbooks_with_formulas_or_error_cells_take_the_careful_reader(xml, slow):
     assert importer._has_formula_or_error(xml) is slow
+
+
+def test_common_spellings_are_understood_and_near_misses_get_a_suggestion(session, admin_actor):
+    commit(session, actor=admin_actor, filename="a.xlsx", data=full_upload(session))
+    session.commit()
+    data = workbook(
+        Sertifikat=[["NIB IKM", "Jenis sertifikat", "Produk", "Status", "Tanggal terbit"],
+                    [NIB_A, "P-IRT", "Keripik tempe", "terbit", date(2025, 6, 1)],
+                    [NIB_A, "Halaal", "Keripik tempe", "belum", None],
+                    [NIB_A, "BPOM MD", "keripik", "belum", None]])
+    report = dry_run(session, actor=admin_actor, filename="b.xlsx", data=data)
+    assert [(e.row, e.key, e.params.get("suggestion")) for e in report.errors] == [
+        (3, "rec.unknown_cert_type_suggest", "Sertifikat halal"),
+        (4, "rec.product_not_of_ikm_suggest", "Keripik tempe")]
+    assert report.sheet("certification").new == 1  # P-IRT is the SPP-IRT
