@@ -88,7 +88,7 @@ def _text(max_len: int):
 
 
 def _whole(minimum: int, maximum: int):
-    return lambda value: parse_int(value, minimum=minimum, maximum=maximum)
+    return lambda value: parse_int(value, minimum, maximum)
 
 
 # Fields checked by one rule each, in the order their problems are listed; the others below.

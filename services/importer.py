@@ -396,8 +396,11 @@ def _aux_sheet(title: str) -> bool:
 def _has_formula_or_error(xml: bytes) -> bool:
     """Whether a worksheet's XML holds a formula (<f>, <f …>, <f/>, or with a namespace prefix
     <x:f>) or an error cell (t="e"). A false alarm only costs the slower reader."""
-    if b't="e"' in xml or b":f>" in xml or b":f " in xml:
+    if b't="e"' in xml:
         return True
+    if re.match(rb'\s*(<\?xml[^>]*>\s*)?<\w+:worksheet', xml[:1000]) \
+            and (b":f>" in xml or b":f " in xml or b":f/" in xml):
+        return True  # a workbook written with a namespace prefix
     at = xml.find(b"<f")
     while at != -1:
         if xml[at + 2:at + 3] in (b">", b" ", b"/"):

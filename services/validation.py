@@ -104,7 +104,7 @@ def parse_number(value) -> Decimal | None:
     return number
 
 
-def parse_int(value, *, minimum: int | None = None, maximum: int | None = INT_MAX) -> int | None:
+def parse_int(value, minimum: int | None = None, maximum: int | None = INT_MAX) -> int | None:
     """A whole number within bounds (at most INT_MAX unless told), or None when blank."""
     if value.__class__ is int:  # the common case of a spreadsheet cell
         result = value
