@@ -108,11 +108,6 @@ def csv_bytes(sheet_rows: list[list]) -> bytes:
     return to_csv(pd.DataFrame(sheet_rows, columns=IKM_LAYOUT.headers, dtype=object))
 
 
-def median_of(repeat: int, fn) -> tuple[float, list[float]]:
-    times = [fn() for _ in range(repeat)]
-    return statistics.median(times), times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -173,23 +168,26 @@ def main() -> None:
         engine.dispose()
         return took
 
-    results = [
+    variants = [
         ("plain bulk insert of the prepared rows (`session.execute(insert(Ikm), rows)`)",
-         median_of(args.repeat, plain_insert)),
-        ("read the XLSX with openpyxl + the same plain insert (no checks)",
-         median_of(args.repeat, read_and_insert)),
-        ("XLSX: dry run only", median_of(args.repeat, lambda: import_file("b.xlsx", xlsx,
-                                                                         "dry"))),
+         plain_insert),
+        ("read the XLSX with openpyxl + the same plain insert (no checks)", read_and_insert),
+        ("XLSX: dry run only", lambda: import_file("b.xlsx", xlsx, "dry")),
         ("XLSX: commit only (cold: parses, checks, writes)",
-         median_of(args.repeat, lambda: import_file("b.xlsx", xlsx, "commit"))),
-        ("**XLSX: dry run + commit**", median_of(args.repeat, lambda: import_file("b.xlsx",
-                                                                                  xlsx))),
-        ("**CSV (same rows): dry run + commit**",
-         median_of(args.repeat, lambda: import_file("b.csv", csv_data))),
+         lambda: import_file("b.xlsx", xlsx, "commit")),
+        ("**XLSX: dry run + commit**", lambda: import_file("b.xlsx", xlsx)),
+        ("**CSV (same rows): dry run + commit**", lambda: import_file("b.csv", csv_data)),
     ]
+    # Round robin: every variant once per round, so a drift of the machine or of the process's
+    # heap over the run (a few per cent) weighs on all of them alike, not on whichever runs last.
+    runs: dict[str, list[float]] = {label: [] for label, _fn in variants}
+    for _round in range(args.repeat):
+        for label, fn in variants:
+            runs[label].append(fn())
+    results = [(label, (statistics.median(runs[label]), runs[label])) for label, _fn in variants]
     base = results[0][1][0]
     naive = results[1][1][0]
-    print(f"\n{args.rows:,} IKM rows, median of {args.repeat}, SQLite file, "
+    print(f"\n{args.rows:,} IKM rows, median of {args.repeat} rounds, SQLite file, "
           f"XLSX {len(xlsx) / 1024:.0f} kB, CSV {len(csv_data) / 1024:.0f} kB\n")
     print("| what | median s | runs s | × plain insert | × read + insert |")
     print("|---|---:|---|---:|---:|")

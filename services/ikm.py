@@ -38,6 +38,7 @@ from services.validation import (
     parse_year,
     similar,
 )
+from services.validation import today as current_date
 from services.writes import apply_changes, as_id, flush, raise_errors
 
 LEGAL_FORMS = tuple(f.value for f in LegalForm)
@@ -145,7 +146,7 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
             e.add("cohort_id", "v.unknown_cohort")
         elif out["kabupaten_code"] and cohort_kab != out["kabupaten_code"]:
             e.add("cohort_id", "v.cohort_other_regency")
-    today = date.today()
+    today = current_date()
     _simple(_FOURTH, raw, out, e)
     if out["export_commitment_on"] and out["export_commitment_on"] > today:
         e.add("export_commitment_on", "v.future_date")
