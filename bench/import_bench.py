@@ -6,6 +6,7 @@ with medians and the ratio to the plain insert; nothing is asserted (people read
 """
 
 import argparse
+import gc
 import io
 import os
 import random
@@ -183,6 +184,7 @@ def main() -> None:
     runs: dict[str, list[float]] = {label: [] for label, _fn in variants}
     for _round in range(args.repeat):
         for label, fn in variants:
+            gc.collect()  # no garbage of the previous run collected inside this one's timing
             runs[label].append(fn())
     results = [(label, (statistics.median(runs[label]), runs[label])) for label, _fn in variants]
     base = results[0][1][0]

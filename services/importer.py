@@ -262,10 +262,12 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
             end -= 1
         if not end:
             continue
-        if end != len(values):
-            values = values[:end]
-        if len(values) > limits.max_columns:
+        if end > limits.max_columns:
             _refuse("imp.too_many_columns", sheet=name, max=limits.max_columns)
+        # trailing blanks go, but a data row keeps the header's width (no padding later)
+        keep = end if head is None else max(end, len(head))
+        if keep < len(values):
+            values = values[:keep]
         is_header = head is None
         if is_header:
             head = [_clean_header(v) for v in values]
@@ -627,7 +629,7 @@ def _map_columns(sheet: _Sheet, layout: Layout) -> dict[int, str]:
 
 # --- lookups -----------------------------------------------------------------------------------
 
-def _chunks(items: list, size: int = 500):
+def _chunks(items: list, size: int = 2000):  # bound parameters per IN (SQLite allows 32,766)
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -860,7 +862,9 @@ def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
     _mark_duplicates(live, lambda r: r.nib, "nib", "imp.duplicate_nib")
     existing = _existing_ikm(session, [r.nib for r in live if r.nib], lock)
     for row in live:
-        _cohort_raw(row, lk)
+        cohort = row.raw.get("cohort_id")
+        if cohort is not None and cohort.__class__ is not int:
+            _cohort_raw(row, lk)
         stored = existing.get(row.nib) if row.nib else None
         if stored and stored["deleted_at"] is not None:
             row.fail("nib", "imp.nib_in_trash")
@@ -1276,9 +1280,18 @@ _PLANS_MAX = 2
 _CACHE_LOCK = threading.Lock()
 
 
+_LAST_HASH: list = [None, None]  # the bytes last hashed (kept alive, so `is` is safe), hash
+
+
 def _digest(filename: str, data: bytes, limits: Limits) -> tuple:
-    return (hashlib.sha256(bytes(data)).hexdigest(), PurePath(str(filename)).suffix.lower(),
-            limits)
+    if data.__class__ is not bytes:  # mutable: hashed every time
+        digest = hashlib.sha256(bytes(data)).hexdigest()
+    else:
+        with _CACHE_LOCK:
+            if _LAST_HASH[0] is not data:
+                _LAST_HASH[:] = [data, hashlib.sha256(data).hexdigest()]
+            digest = _LAST_HASH[1]
+    return (digest, PurePath(str(filename)).suffix.lower(), limits)
 
 
 def _parsed(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
