@@ -924,40 +924,7 @@ def _warn_possible_duplicates(session: Session, rows: list[_Row]) -> None:
 def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: list[_Row],
                    lk: _Lookups, lock: bool) -> None:
     live = [r for r in rows if r.status not in ("skipped", "rejected")]
-    in_file = {r.nib: r for r in ikm_rows if r.nib and r.status != "skipped"}
-    for row in live:
-        if blank(row.raw.get("ikm_nib")):
-            row.fail("ikm_nib", "imp.ikm_nib_required")
-        else:
-            _parse_key_nib(row, "ikm_nib")
-    # the IKM of each product: in this file, else stored
-    wanted = sorted({r.nib for r in live if r.nib and r.nib not in in_file})
-    stored: dict[str, tuple[int, str, object]] = {}
-    for part in _chunks(wanted):
-        for nib, ikm_id, kab, deleted in session.execute(
-                select(Ikm.nib, Ikm.id, Ikm.kabupaten_code, Ikm.deleted_at)
-                .where(Ikm.nib.in_(part))):
-            stored[nib] = (ikm_id, kab, deleted)
-    for row in live:
-        if not row.nib:
-            continue
-        if row.nib in in_file:
-            parent = in_file[row.nib]
-            if parent.status == "rejected":
-                row.fail("ikm_nib", "imp.ikm_rejected", row=parent.number, sheet=parent.sheet)
-                continue
-            kab = parent.clean.get("kabupaten_code")
-            row.ikm_ref = parent.existing["id"] if parent.existing else ("new", row.nib)
-        elif row.nib in stored:
-            ikm_id, kab, deleted = stored[row.nib]
-            if deleted is not None:
-                row.fail("ikm_nib", "imp.ikm_in_trash")
-                continue
-            row.ikm_ref = ikm_id
-        else:
-            row.fail("ikm_nib", "imp.unknown_ikm", nib=row.nib)
-            continue
-        row.scope = kab
+    _resolve_ikm(session, live, ikm_rows)  # the IKM of each product: in this file, else stored
 
     def product_key(r: _Row):
         try:
