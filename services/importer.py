@@ -1465,17 +1465,18 @@ def _commit(session: Session, actor: Actor, filename: str, data: bytes, allow_pa
     if not report.ok:
         raise ImportRefused("imp.nothing_valid", report=report)
     _tick(progress, 0.5, "imp.progress.writing")
-    try:
-        audit_rows, touched = _write(session, actor, plan, progress)
-    except IntegrityError as exc:  # a concurrent writer took a key (NIB) meanwhile
-        log.info("import refused by the database: %r", exc)
-        raise ImportRefused("imp.stale") from exc
-    now, user = audit_rows[0]["at"] if audit_rows else utcnow(), actor.username
+    # the batch first: every record's audit row names it (its file, user and time)
+    now, user = utcnow(), actor.username
     batch = ImportBatch(username=user, kind="+".join(plan.kinds)[:24], filename=report.filename[
         :240], rows_total=report.total - report.skipped, rows_ok=report.ok,
         rows_failed=report.rejected, committed=True, at=now)
     session.add(batch)
     session.flush()
+    try:
+        audit_rows, touched = _write(session, actor, plan, progress, now, batch.id)
+    except IntegrityError as exc:  # a concurrent writer took a key (NIB) meanwhile
+        log.info("import refused by the database: %r", exc)
+        raise ImportRefused("imp.stale") from exc
     audit.record(session, username=user, action="import", table="importbatch", row_id=batch.id,
                  after={"filename": report.filename, "kind": batch.kind, "new": report.new,
                         "updated": report.updated, "unchanged": report.unchanged,
@@ -1490,10 +1491,10 @@ def _commit(session: Session, actor: Actor, filename: str, data: bytes, allow_pa
     return report
 
 
-def _write(session: Session, actor: Actor, plan: _Plan,
-           progress) -> tuple[list[dict], dict[type, set[int]]]:
+def _write(session: Session, actor: Actor, plan: _Plan, progress, now,
+           batch_id: int) -> tuple[list[dict], dict[type, set[int]]]:
     """Insert and update every valid row of a plan, in the order the links need."""
-    now, user = utcnow(), actor.username
+    user = actor.username
     audit_rows: list[dict] = []
     touched: dict[type, set[int]] = {}
     refs: dict[tuple, int] = {}  # placeholder of a record new in this upload -> its id
@@ -1522,13 +1523,13 @@ def _write(session: Session, actor: Actor, plan: _Plan,
                     refs[row.ref] = new_id
                 if model is Ikm and row.nib:
                     refs[("new", row.nib)] = new_id
-            _audit_created(session, model, ids, written, now, user)
+            _audit_created(session, model, ids, now, user, batch_id)
         updated = [r for r in rows if r.status == "updated"]
         for row in updated:
             row.clean = {k: resolve(v) for k, v in row.clean.items()}
             row.changed = {k: resolve(v) for k, v in row.changed.items()}
         _update(session, model, updated, fields, now, user, audit_rows,
-                touched.setdefault(model, set()), model.__tablename__)
+                touched.setdefault(model, set()), model.__tablename__, batch_id)
 
     write(Cohort, plan.cohorts, COHORT_FIELDS)
     write(Ikm, plan.ikm, IKM_FIELDS)
@@ -1552,19 +1553,20 @@ def _id_ranges(ids: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _audit_created(session: Session, model, ids: list[int], fields: tuple[str, ...], now,
-                   user: str) -> None:
-    """One audit row per created record, its "after" the stored values built by the database
-    (INSERT … SELECT with JSON_OBJECT / json_build_object): no per-row work in Python."""
+def _audit_created(session: Session, model, ids: list[int], now, user: str,
+                   batch_id: int) -> None:
+    """One audit row per created record, naming its import batch (the file, user and time;
+    the values it was created with are the record's own, and every later change is audited
+    with before and after). Written by the database (INSERT … SELECT): no per-row work here."""
     table = model.__table__
     log_table = AuditLog.__table__
     build = func.json_object if session.get_bind().dialect.name == "sqlite" \
         else func.json_build_object
-    pairs = [item for name in ("id", *fields) for item in (literal(name), table.c[name])]
+    after = build(literal("import_batch"), literal(batch_id))
     for low, high in _id_ranges(ids):
         rows = select(literal(now, log_table.c.at.type), literal(user), literal("import"),
                       literal(model.__tablename__), cast(table.c.id, String),
-                      build(*pairs)).where(table.c.id.between(low, high))
+                      after).where(table.c.id.between(low, high))
         session.execute(insert(log_table).from_select(
             ["at", "username", "action", "table_name", "row_id", "after"], rows))
 
@@ -1582,7 +1584,8 @@ def _insert(session: Session, model, values: list[dict], fields: tuple[str, ...]
 
 
 def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], now, user,
-            audit_rows: list[dict], touched: set[int], table_name: str) -> None:
+            audit_rows: list[dict], touched: set[int], table_name: str,
+            batch_id: int) -> None:
     """Update rows in bulk, each guarded by the version (or, for a table without one, the
     change time) read by the check: a row changed meanwhile refuses the whole import."""
     if not rows:
@@ -1618,7 +1621,7 @@ def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], 
         audit_rows.append({"at": now, "username": user, "action": "import",
                            "table_name": table_name, "row_id": str(row.existing["id"]),
                            "before": _jsonable({k: row.existing[k] for k in row.changed}),
-                           "after": _jsonable(row.changed)})
+                           "after": {**_jsonable(row.changed), "import_batch": batch_id}})
 
 
 def _expire(session: Session, touched: dict[type, set[int]]) -> None:

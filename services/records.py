@@ -32,6 +32,7 @@ from models import (
     ExportRecord,
     Ikm,
     IkmFinancials,
+    ImportBatch,
     Kabupaten,
     Kecamatan,
     Product,
@@ -823,7 +824,8 @@ def delete_financials(session: Session, *, actor: Actor, ikm_id: int, year: int,
 
 # --- the detail view ----------------------------------------------------------------------------
 
-_BOOKKEEPING = {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "ikm_id"}
+_BOOKKEEPING = {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "ikm_id",
+                "import_batch"}
 _CHILD_TABLES = (Product, Certification, RetailListing, ExportRecord, CoachingAction,
                  IkmFinancials)
 
@@ -843,6 +845,12 @@ def _history(session: Session, ikm_id: int, child_ids: dict[str, list[int]],
     rows = session.execute(select(AuditLog).where(or_(*conditions))
                            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
                            .limit(HISTORY_LIMIT)).scalars()
+    rows = list(rows)
+    # an imported record's audit rows name their batch: the file it came from
+    batches = {r.after["import_batch"] for r in rows
+               if isinstance(r.after, dict) and isinstance(r.after.get("import_batch"), int)}
+    files = dict(session.execute(select(ImportBatch.id, ImportBatch.filename)
+                                 .where(ImportBatch.id.in_(batches))).all()) if batches else {}
     out = []
     for r in rows:
         before, after = r.before or {}, r.after or {}
@@ -853,7 +861,8 @@ def _history(session: Session, ikm_id: int, child_ids: dict[str, list[int]],
             or after.get("name") or before.get("cert_type_code") or after.get("cert_type_code")
         out.append({"at": r.at, "username": r.username, "action": r.action,
                     "table": r.table_name, "row_id": r.row_id, "label": label,
-                    "before": before, "after": after, "changes": changes})
+                    "before": before, "after": after, "changes": changes,
+                    "source": files.get(after.get("import_batch"))})
     return out
 
 

@@ -373,8 +373,10 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     with tabs[6]:
         history = [{"at": fmt_datetime(h["at"]), "username": h["username"],
                     "action": h["action"], "what": f"{h['table']} {h.get('label') or ''}",
-                    "changes": "; ".join(f"{c['field']}: {c['before']} → {c['after']}"
-                                         for c in h["changes"])}
+                    "changes": "; ".join(
+                        ([t("det.from_import", file=h["source"])] if h.get("source") else [])
+                        + [f"{c['field']}: {c['before']} → {c['after']}"
+                           for c in h["changes"]])}
                    for h in detail["history"]]
         _table(history, {"at": t("det.when"), "username": t("det.who"),
                          "action": t("det.what"), "what": t("det.record"),

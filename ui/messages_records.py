@@ -8,6 +8,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rec.not_editable": "Kolom ini tidak dapat diubah di sini.",
         "rec.product_exists": "IKM ini sudah punya produk dengan nama ini.",
         "rec.product_not_of_ikm": "Produk tidak ditemukan di antara produk IKM ini.",
+        "det.from_import": "Diimpor dari berkas {file}",
         "rec.product_not_of_ikm_suggest": "Produk '{value}' tidak ada pada IKM ini. Maksud Anda "
                                           "'{suggestion}'?",
         "rec.unknown_cert_type_suggest": "Jenis sertifikat '{value}' tidak dikenal. Maksud Anda "
@@ -73,6 +74,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rec.not_editable": "This field cannot be changed here.",
         "rec.product_exists": "This IKM already has a product with this name.",
         "rec.product_not_of_ikm": "No such product among this IKM's products.",
+        "det.from_import": "Imported from file {file}",
         "rec.product_not_of_ikm_suggest": "This IKM has no product '{value}'. Did you mean "
                                           "'{suggestion}'?",
         "rec.unknown_cert_type_suggest": "Unknown certificate type '{value}'. Did you mean "

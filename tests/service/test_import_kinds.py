@@ -328,3 +328,23 @@ def test_common_spellings_are_understood_and_near_misses_get_a_suggestion(sessio
         (3, "rec.unknown_cert_type_suggest", "Sertifikat halal"),
         (4, "rec.product_not_of_ikm_suggest", "Keripik tempe")]
     assert report.sheet("certification").new == 1  # P-IRT is the SPP-IRT
+
+
+def test_an_imported_record_shows_its_file_in_the_history(session, admin_actor):
+    from services.records import ikm_detail
+
+    commit(session, actor=admin_actor, filename="angkatan_2026.xlsx", data=full_upload(session))
+    session.commit()
+    changed = workbook(IKM=[IKM_HEAD, [NIB_A, "Keripik Ani Jaya", "Sumenep", "Guluk-Guluk",
+                                       "Angkatan Uji 2026"]])
+    commit(session, actor=admin_actor, filename="perbaikan.xlsx", data=changed)
+    session.commit()
+    ikm = session.execute(select(Ikm).where(Ikm.nib == NIB_A)).scalar_one()
+    history = ikm_detail(session, ikm_id=ikm.id)["history"]
+    own = [h for h in history if h["table"] == "ikm"]
+    assert [(h["action"], h["source"]) for h in own] == [
+        ("import", "perbaikan.xlsx"), ("import", "angkatan_2026.xlsx")]
+    assert own[0]["changes"] == [{"field": "name", "before": "Keripik Ani",
+                                  "after": "Keripik Ani Jaya"}]
+    assert own[1]["changes"] == []  # created: its values are the record's own
+    assert {h["table"] for h in history} >= {"product", "certification", "ikmfinancials"}

@@ -337,7 +337,8 @@ def test_upsert_updates_by_nib_and_counts_unchanged(session, admin_actor):
     history = audit.history(session, table="ikm", row_id=row.id)
     assert [h.action for h in history] == ["import", "import"]
     assert history[0].before == {"phone": "081234567890"}
-    assert history[0].after == {"phone": "087711112222"}
+    assert history[0].after == {"phone": "087711112222", "import_batch": report.batch_id}
+    assert history[1].after == {"import_batch": report.batch_id - 1}  # created by the first
     assert session.execute(select(func.count()).select_from(Ikm)).scalar_one() == 4
 
 
@@ -499,7 +500,10 @@ def test_commit_records_batch_and_one_audit_row_per_record(session, admin_actor)
     assert summary[0].after["new"] == 10
     one = ikm_by_nib(session, "3529090000003")
     (entry,) = audit.history(session, table="ikm", row_id=one.id)
-    assert entry.after["name"] == "Usaha 3" and entry.username == "admin"
+    # the record's audit row names its batch: the file, the user and the time
+    assert entry.after == {"import_batch": report.batch_id} and entry.username == "admin"
+    batch = session.get(ImportBatch, report.batch_id)
+    assert (batch.filename, batch.at) == ("x.csv", one.created_at)
     assert audit.data_version(session) == version + 1
 
 
