@@ -747,7 +747,7 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
         # the cells that need a closer look: text starting with ' or = (or, for the example
         # row's mark, C or a space), holding a #, or a code with an E (scientific notation)
         odd = [name for name, v in raw.items()
-               if v.__class__ is str and (v.startswith(_LOOK_CLOSER) or "#" in v)]
+               if v.__class__ is str and v and (v[0] in _LOOK_CLOSER or "#" in v)]
         for name in codes:
             v = raw[name]
             if v.__class__ is str and ("E" in v or "e" in v) and name not in odd:
@@ -767,7 +767,7 @@ def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Ro
     return rows
 
 
-_LOOK_CLOSER = ("'", "=", "C", "c", " ")
+_LOOK_CLOSER = "'=Cc "  # first characters worth a closer look
 _MARK_FIRST = ("C", "c", " ")
 
 
