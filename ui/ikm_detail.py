@@ -36,6 +36,13 @@ def _plain(text) -> str:
     return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
 
 
+def _known(prefix: str, code) -> str:
+    """The text of a code (an audit action, a table) in the session's language, else the code."""
+    key = f"{prefix}.{code}"
+    text = t(key)
+    return str(code) if text == key else text
+
+
 def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
     if not rows:
         st.caption(t(empty_key))
@@ -372,7 +379,8 @@ def render(ctx, ikm_id: int, actor=None) -> None:
                       "size": t("det.size_class")}, "det.none")
     with tabs[6]:
         history = [{"at": fmt_datetime(h["at"]), "username": h["username"],
-                    "action": h["action"], "what": f"{h['table']} {h.get('label') or ''}",
+                    "action": _known("det.action", h["action"]),
+                    "what": f"{_known('det.table', h['table'])} {h.get('label') or ''}".strip(),
                     "changes": "; ".join(
                         ([t("det.from_import", file=h["source"])] if h.get("source") else [])
                         + [f"{c['field']}: {c['before']} → {c['after']}"

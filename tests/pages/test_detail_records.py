@@ -78,6 +78,12 @@ def test_staff_changes_a_certificate_from_a_prefilled_form(demo_db):
         assert s.exec(select(AuditLog).where(AuditLog.table_name == "certification",
                                              AuditLog.row_id == str(before.id),
                                              AuditLog.action == "update")).one()
+    # the history says it in words: "diubah", "Sertifikat", before -> after
+    history = next(d.value for d in at.dataframe if "Sebelum → sesudah" in d.value.columns)
+    top = history.iloc[0]
+    assert (top["Aksi"], top["Oleh"]) == ("diubah", "staf")
+    assert top["Data"].startswith("Sertifikat")
+    assert "HALAL-ID-0042" in top["Sebelum → sesudah"]
     # the form is drawn afresh from the saved record, so a second change is not stale
     assert at.text_input(key=f"{form}_number").value == "HALAL-ID-0042"
     at.text_input(key=f"{form}_note").input("diperbarui")
