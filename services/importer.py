@@ -1302,18 +1302,19 @@ def _kept_plan(key: tuple, state: tuple) -> "_Plan | None":
     return kept[2]
 
 
-def _data_state(session: Session, lock: bool = False) -> tuple:
+def _data_state(session: Session) -> tuple:
     """What changes with every write: the data version and the newest audit row (so a database
     restored from a backup, whose version may come back to the same number, differs too).
 
-    With `lock`, no other writer can change it before this transaction ends: SQLite writers
-    already hold the write lock (BEGIN IMMEDIATE); on PostgreSQL the version row is locked."""
+    Read at the start of a commit it is final on SQLite, whose writers hold the write lock from
+    BEGIN IMMEDIATE. On PostgreSQL a writer may still commit between this read and the import's
+    writes: the version-guarded updates and the unique NIB then refuse the import ("imp.stale").
+    The version row is deliberately not locked (FOR UPDATE): writers bump it after changing
+    their rows, so holding it while updating those rows could deadlock with them."""
     from models import AppState
 
-    query = select(AppState.value).where(AppState.key == "data_version")
-    if lock and session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update()
-    version = session.execute(query).scalar()
+    version = session.execute(select(AppState.value)
+                              .where(AppState.key == "data_version")).scalar()
     newest = session.execute(select(AuditLog.id, AuditLog.at)
                              .order_by(AuditLog.id.desc()).limit(1)).first()
     return (int(version) if version else 0, *(tuple(newest) if newest else (None, None)))
@@ -1453,7 +1454,7 @@ def commit(session: Session, *, actor: Actor, filename: str, data: bytes,
 
 def _commit(session: Session, actor: Actor, filename: str, data: bytes, allow_partial: bool,
             progress, kind: str, limits: Limits) -> ImportReport:
-    state = _data_state(session, lock=True)
+    state = _data_state(session)
     plan = None
     if isinstance(data, bytes | bytearray | memoryview):
         plan = _kept_plan(_plan_key(session, actor, filename, data, kind, limits), state)
