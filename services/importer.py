@@ -691,6 +691,7 @@ class _Row:
     warning: tuple[str, dict] | None = None
     scope: str | None = None  # products: the regency of their IKM
     ref: tuple | None = None  # a new cohort or product: its placeholder id until it is written
+    cohort_ref: tuple | None = None  # an IKM: the placeholder of its cohort new in this upload
 
     def fail(self, name: str, key: str, shown=None, /, **params) -> None:
         """Reject the row for this field (the first reason per field is kept)."""
@@ -839,7 +840,7 @@ def _cohort_raw(row: _Row, lk: _Lookups) -> None:
         kab = None
         with contextlib.suppress(Invalid):
             kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
-        row.ref = next((ref for ref, k in fresh if k == kab), fresh[0][0])
+        row.cohort_ref = next((ref for ref, k in fresh if k == kab), fresh[0][0])
         row.raw["cohort_id"] = None
         return
     candidates = lk.cohort_names.get(_key(value))
@@ -876,12 +877,12 @@ def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
         clean, errors = clean_ikm(provided, regions=lk.regions, cohorts=lk.cohorts)
         for name, (key, params) in errors.items.items():
             row.fail(name, key, **params)
-        if row.ref is not None:  # a cohort new in this upload
+        if row.cohort_ref is not None:  # a cohort new in this upload
             kab = next(k for fresh in lk.new_cohorts.values() for ref, k in fresh
-                       if ref == row.ref)
+                       if ref == row.cohort_ref)
             if clean.get("kabupaten_code") and kab != clean["kabupaten_code"]:
                 row.fail("cohort_id", "v.cohort_other_regency")
-            clean["cohort_id"] = row.ref
+            clean["cohort_id"] = row.cohort_ref
         row.clean = clean
         if stored:
             row.existing = stored

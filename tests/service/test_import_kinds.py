@@ -348,3 +348,21 @@ def test_an_imported_record_shows_its_file_in_the_history(session, admin_actor):
                                   "after": "Keripik Ani Jaya"}]
     assert own[1]["changes"] == []  # created: its values are the record's own
     assert {h["table"] for h in history} >= {"product", "certification", "ikmfinancials"}
+
+
+def test_several_new_ikm_join_the_same_new_cohort(session, admin_actor):
+    data = workbook(
+        Angkatan=[["Nama angkatan", "Kabupaten", "Tahun"], ["Angkatan Baru", "Sumenep", 2026]],
+        IKM=[IKM_HEAD, [NIB_A, "Keripik Ani", "Sumenep", "Guluk-Guluk", "angkatan baru"],
+             ["3529090000009", "Dodol Budi", "Sumenep", "Ganding", "Angkatan Baru"]],
+        Produk=[["NIB IKM", "Nama produk", "Kategori"],
+                ["3529090000009", "Petis udang", "Olahan pangan: petis"]])
+    report = commit(session, actor=admin_actor, filename="c.xlsx", data=data)
+    session.commit()
+    assert report.errors == [] and report.new == 4
+    cohort = session.execute(select(Cohort)).scalar_one()
+    members = session.execute(select(Ikm.nib, Ikm.cohort_id).order_by(Ikm.nib)).all()
+    assert [c for _n, c in members] == [cohort.id, cohort.id]
+    product = session.execute(select(Product)).scalar_one()
+    assert product.ikm_id == session.execute(
+        select(Ikm.id).where(Ikm.nib == "3529090000009")).scalar_one()
