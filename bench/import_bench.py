@@ -1,7 +1,9 @@
 """Benchmark: dry run + commit of a 10,000-row IKM workbook against a plain bulk insert.
 
-Run: python -m bench.import_bench [--rows 10000] [--repeat 3]
-Each timing uses a fresh SQLite file (migrated, reference data loaded). Prints a markdown table
+Run: python -m bench.import_bench [--rows 10000] [--repeat 5]
+Each timing uses a fresh SQLite file (migrated, reference data loaded) and runs in a fresh
+worker process after one warm-up run there, the variants in round robin (as pyperf does: a long
+run in one process drifts, and the Python-heavy variants drift most). Prints a markdown table
 with medians and the ratio to the plain insert; nothing is asserted (people read the table).
 """
 
@@ -9,8 +11,10 @@ import argparse
 import gc
 import io
 import os
+import pickle
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -109,12 +113,18 @@ def csv_bytes(sheet_rows: list[list]) -> bytes:
     return to_csv(pd.DataFrame(sheet_rows, columns=IKM_LAYOUT.headers, dtype=object))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+VARIANTS = {
+    "plain": "plain bulk insert of the prepared rows (`session.execute(insert(Ikm), rows)`)",
+    "naive": "read the XLSX with openpyxl + the same plain insert (no checks)",
+    "xlsx_dry": "XLSX: dry run only",
+    "xlsx_commit": "XLSX: commit only (cold: parses, checks, writes)",
+    "xlsx": "**XLSX: dry run + commit**",
+    "csv": "**CSV (same rows): dry run + commit**",
+}
 
+
+def run_variant(variant: str, folder: Path) -> float:
+    """One timing of a variant on the inputs in `folder` (a fresh database each time)."""
     from openpyxl import load_workbook
     from sqlalchemy import insert
     from sqlmodel import Session
@@ -125,76 +135,84 @@ def main() -> None:
     from services import importer
     from services.permissions import Actor
 
+    db_rows = pickle.loads((folder / "rows.pkl").read_bytes())
+    xlsx, csv_data = (folder / "b.xlsx").read_bytes(), (folder / "b.csv").read_bytes()
     actor = Actor("bench", Role.admin)
-    db_rows, sheet_rows = make_rows(args.rows)
-    xlsx, csv_data = workbook(sheet_rows), csv_bytes(sheet_rows)
-    tmp = Path(tempfile.mkdtemp(prefix="ikm-import-bench-"))
-
-    def plain_insert() -> float:
-        engine = fresh_engine(tmp, "plain")
-        started = time.perf_counter()
+    engine = fresh_engine(folder, variant)
+    importer._PARSED.clear()  # parse once per dry run + commit, as the page does
+    importer._PLANS.clear()  # a commit alone checks the file itself
+    gc.collect()
+    started = time.perf_counter()
+    if variant == "plain":
         with write_session(engine) as session:
             session.execute(insert(Ikm), db_rows)
-        took = time.perf_counter() - started
-        engine.dispose()
-        return took
-
-    def read_and_insert() -> float:
-        engine = fresh_engine(tmp, "naive")
-        started = time.perf_counter()
+    elif variant == "naive":
         wb = load_workbook(io.BytesIO(xlsx), read_only=True)
         rows = list(wb["IKM"].iter_rows(values_only=True))
         wb.close()
-        assert len(rows) == args.rows + 1
+        assert len(rows) == len(db_rows) + 1
         with write_session(engine) as session:
             session.execute(insert(Ikm), db_rows)
-        took = time.perf_counter() - started
-        engine.dispose()
-        return took
-
-    def import_file(name: str, data: bytes, part: str = "both") -> float:
-        engine = fresh_engine(tmp, "import")
-        importer._PARSED.clear()  # parse once per dry run + commit, as the page does
-        importer._PLANS.clear()  # a commit alone checks the file itself
-        started = time.perf_counter()
-        if part in ("both", "dry"):
+    else:
+        name, data = ("b.csv", csv_data) if variant == "csv" else ("b.xlsx", xlsx)
+        if variant != "xlsx_commit":
             with Session(engine) as session:
                 report = importer.dry_run(session, actor=actor, filename=name, data=data)
-                assert report.new == args.rows and report.rejected == 0, report.errors[:3]
-        if part in ("both", "commit"):
+                assert report.new == len(db_rows) and not report.rejected, report.errors[:3]
+        if variant != "xlsx_dry":
             with write_session(engine) as session:
                 report = importer.commit(session, actor=actor, filename=name, data=data)
-                assert report.new == args.rows
-        took = time.perf_counter() - started
-        engine.dispose()
-        return took
+                assert report.new == len(db_rows)
+    took = time.perf_counter() - started
+    engine.dispose()
+    return took
 
-    variants = [
-        ("plain bulk insert of the prepared rows (`session.execute(insert(Ikm), rows)`)",
-         plain_insert),
-        ("read the XLSX with openpyxl + the same plain insert (no checks)", read_and_insert),
-        ("XLSX: dry run only", lambda: import_file("b.xlsx", xlsx, "dry")),
-        ("XLSX: commit only (cold: parses, checks, writes)",
-         lambda: import_file("b.xlsx", xlsx, "commit")),
-        ("**XLSX: dry run + commit**", lambda: import_file("b.xlsx", xlsx)),
-        ("**CSV (same rows): dry run + commit**", lambda: import_file("b.csv", csv_data)),
-    ]
-    # Round robin: every variant once per round, so a drift of the machine or of the process's
-    # heap over the run (a few per cent) weighs on all of them alike, not on whichever runs last.
-    runs: dict[str, list[float]] = {label: [] for label, _fn in variants}
+
+def worker(variant: str, folder: Path) -> None:
+    """Measure a variant in this fresh process: one warm-up run (imports, compiled statements),
+    then the timed one, printed as seconds."""
+    run_variant(variant, folder)
+    print(f"{run_variant(variant, folder):.6f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--worker", choices=list(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.folder)
+        return
+
+    db_rows, sheet_rows = make_rows(args.rows)
+    xlsx, csv_data = workbook(sheet_rows), csv_bytes(sheet_rows)
+    tmp = Path(tempfile.mkdtemp(prefix="ikm-import-bench-"))
+    (tmp / "rows.pkl").write_bytes(pickle.dumps(db_rows))
+    (tmp / "b.xlsx").write_bytes(xlsx)
+    (tmp / "b.csv").write_bytes(csv_data)
+
+    # Every timing runs in a fresh worker process (after one warm-up run there), variants in
+    # round robin: no variant inherits another's heap, caches or garbage, and a drift of the
+    # machine over the run weighs on all of them alike.
+    runs: dict[str, list[float]] = {key: [] for key in VARIANTS}
     for _round in range(args.repeat):
-        for label, fn in variants:
-            gc.collect()  # no garbage of the previous run collected inside this one's timing
-            runs[label].append(fn())
-    results = [(label, (statistics.median(runs[label]), runs[label])) for label, _fn in variants]
+        for key in VARIANTS:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.import_bench", "--worker", key, "--folder",
+                 str(tmp)], cwd=ROOT, check=True, capture_output=True, text=True)
+            runs[key].append(float(out.stdout.strip().splitlines()[-1]))
+    results = [(VARIANTS[key], (statistics.median(runs[key]), runs[key])) for key in VARIANTS]
     base = results[0][1][0]
     naive = results[1][1][0]
-    print(f"\n{args.rows:,} IKM rows, median of {args.repeat} rounds, SQLite file, "
-          f"XLSX {len(xlsx) / 1024:.0f} kB, CSV {len(csv_data) / 1024:.0f} kB\n")
+    print(f"\n{args.rows:,} IKM rows, median of {args.repeat} runs (each in a fresh process "
+          f"after a warm-up run), SQLite file, XLSX {len(xlsx) / 1024:.0f} kB, "
+          f"CSV {len(csv_data) / 1024:.0f} kB\n")
     print("| what | median s | runs s | × plain insert | × read + insert |")
     print("|---|---:|---|---:|---:|")
-    for label, (median, runs) in results:
-        print(f"| {label} | {median:.2f} | {', '.join(f'{t:.2f}' for t in runs)} "
+    for label, (median, times) in results:
+        print(f"| {label} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times)} "
               f"| {median / base:.1f} | {median / naive:.2f} |")
     for path in tmp.iterdir():
         path.unlink()
