@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from difflib import get_close_matches
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
@@ -266,9 +267,15 @@ CERT_COLUMNS: tuple[Column, ...] = (
 
 def _cert_type_keys(cert_types: Mapping[str, CertTypeInfo]) -> dict[str, str]:
     """Normalised code, name and the abbreviation in its name's brackets -> code ("P-IRT" and
-    "PIRT" are the SPP-IRT; "halal" the HALAL certificate)."""
+    "PIRT" are the SPP-IRT; "halal" the HALAL certificate). Built once per set of types: an
+    import cleans thousands of certificates against the same one."""
+    return _cert_type_keys_of(tuple(cert_types.items()))
+
+
+@lru_cache(maxsize=8)
+def _cert_type_keys_of(items: tuple[tuple[str, CertTypeInfo], ...]) -> dict[str, str]:
     keys: dict[str, str] = {}
-    for code, info in cert_types.items():
+    for code, info in items:
         for text in (code, info.name, *re.findall(r"\(([^()]+)\)", info.name)):
             keys.setdefault(_key(text), code)
     return keys
@@ -789,17 +796,7 @@ def upsert_financials(session: Session, *, actor: Actor, ikm_id: int, data: dict
                      row_id=row.id, after={**audit.snapshot(row), "ikm_id": ikm.id})
         return row
     before = {k: getattr(row, k) for k in clean}
-    changed = {k: v for k, v in clean.items() if before[k] != v}
-    if not changed:
-        return row
-    for key, value in changed.items():
-        setattr(row, key, value)
-    row.updated_at, row.updated_by = utcnow(), actor.username
-    session.add(row)
-    flush(session)
-    audit.record(session, username=actor.username, action="update", table=table, row_id=row.id,
-                 before={k: before[k] for k in changed}, after=changed)
-    return row
+    return apply_changes(session, actor=actor, row=row, table=table, before=before, clean=clean)
 
 
 def delete_financials(session: Session, *, actor: Actor, ikm_id: int, year: int,

@@ -16,7 +16,6 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from services.exporter import IKM_LAYOUT
 from tests.e2e.conftest import (
     ROOT,
     assert_no_traceback,
@@ -27,6 +26,7 @@ from tests.e2e.conftest import (
     wait_for_run,
     watch_runs,
 )
+from tests.workbooks import IKM_HEADERS, type_under_example
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,6 @@ SEEDED = 480
 SUMENEP_SEEDED = 120
 ROW_PX = 35  # glide grid: header and rows are 35 px high
 TIMEOUT = 20_000
-HEADERS = dict(zip((c.name for c in IKM_LAYOUT.columns), IKM_LAYOUT.headers, strict=True))
 
 FORM_IKM = {"name": "Keripik Singkong Bu Rahma E2E", "nib": "3529123456780",
             "phone": "0812 3456 7801", "owner": "Rahmawati"}
@@ -214,19 +213,6 @@ def table_after(page, alert_text: str) -> list[list[str]]:
             for row in table.locator('tbody [role="row"]').all()]
 
 
-def template_rows(data: bytes, rows: list[dict]) -> bytes:
-    """The downloaded template with rows typed under its example row."""
-    wb = openpyxl.load_workbook(io.BytesIO(data))
-    ws = wb["IKM"]
-    position = {cell.value: cell.column for cell in ws[1]}
-    for r, row in enumerate(rows, start=3):
-        for name, value in row.items():
-            ws.cell(row=r, column=position[HEADERS[name]], value=value)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def upload(page, name: str, data: bytes) -> None:
     files = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     rerun(page, lambda: files.set_input_files({
@@ -323,12 +309,13 @@ def test_staff_adds_edits_and_imports(server, new_page):
          "kabupaten_code": "Sumenep", "kecamatan_code": kecamatan[1], "founded_year": 2019,
          "employees": 3, "employees_female": 3},
     ]
-    upload(page, "ikm_sumenep.xlsx", template_rows(template, rows_in))
+    upload(page, "ikm_sumenep.xlsx", type_under_example(template, rows_in))
     expect(page.get_by_text("1 baris ditolak karena 1 isian bermasalah")).to_be_visible()
     assert metric_value(page, "Ditolak") == "1"
     assert metric_value(page, "Baru") == "1"
     errors = table_after(page, "1 baris ditolak")
-    assert errors == [["IKM", "4", HEADERS["nib"], "12345", "NIB harus 13 digit angka."]], errors
+    assert errors == [["IKM", "4", IKM_HEADERS["nib"], "12345", "NIB harus 13 digit angka."]], \
+        errors
     commit = page.get_by_role("button", name="Simpan 1 baris")
     expect(commit).to_be_disabled()
     expect(page.get_by_role("checkbox", name="Simpan hanya baris yang valid", exact=False)
@@ -338,7 +325,7 @@ def test_staff_adds_edits_and_imports(server, new_page):
     assert ikm_count(server) == SEEDED + 1
 
     rows_in[1]["nib"] = IMPORT_NIBS[1]
-    upload(page, "ikm_sumenep_diperbaiki.xlsx", template_rows(template, rows_in))
+    upload(page, "ikm_sumenep_diperbaiki.xlsx", type_under_example(template, rows_in))
     expect(page.get_by_text("Semua baris valid.")).to_be_visible()
     assert metric_value(page, "Ditolak") == "0"
     assert metric_value(page, "Baru") == "2"

@@ -19,6 +19,7 @@ from services import exporter, importer
 from services.audit import data_version
 from services.permissions import Actor
 from tests.pages.conftest import make_app
+from tests.workbooks import type_under_example
 
 PAGE = "app_pages/import_export.py"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,8 +27,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Columns of the template's IKM sheet filled by these tests (the others stay empty).
 COLUMNS = ("nib", "name", "owner_name", "owner_gender", "phone", "legal_form", "kabupaten_code",
            "kecamatan_code", "address", "founded_year", "employees", "employees_female")
-HEADERS = dict(zip((c.name for c in exporter.IKM_LAYOUT.columns), exporter.IKM_LAYOUT.headers,
-                   strict=True))
 
 
 def sumenep(nib: str, name: str, employees=4) -> dict:
@@ -45,16 +44,7 @@ BAD_ROW = sumenep("3529000000003", "Batik Bu Citra", employees="dua")
 def filled_template(rows: list[dict]) -> bytes:
     """The page's own template (built by the exporter) with rows typed under the example row."""
     with Session(get_engine()) as s:
-        data = exporter.template_workbook(s, lang="id")
-    wb = openpyxl.load_workbook(io.BytesIO(data))
-    ws = wb["IKM"]
-    position = {cell.value: cell.column for cell in ws[1]}
-    for r, row in enumerate(rows, start=3):
-        for name, value in row.items():
-            ws.cell(row=r, column=position[HEADERS[name]], value=value)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        return type_under_example(exporter.template_workbook(s, lang="id"), rows)
 
 
 def stored() -> dict[str, int]:
