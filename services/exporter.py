@@ -251,10 +251,19 @@ def to_csv(df: pd.DataFrame, *, sep: str = ";") -> bytes:
 
 # --- the template -----------------------------------------------------------------------------
 
-def _text(lang: str, key: str, **params) -> str:
+def message(key: str, params: dict | None = None, *, lang: str = "id") -> str:
+    """The text of a message key in a language (the same catalogue the pages use); Bahasa
+    Indonesia when the language lacks it, the key itself when no language has it."""
     texts = CATALOGUE.get(lang) or CATALOGUE["id"]
     text = texts.get(key) or CATALOGUE["id"].get(key) or key
-    return text.format(**params) if params else text
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def _text(lang: str, key: str, **params) -> str:
+    return message(key, params, lang=lang)
 
 
 def _choice_lists(session: Session) -> dict[str, list[str]]:

@@ -74,6 +74,7 @@ from services.exporter import (
     SHEET_LISTS,
     Layout,
     header,
+    message,
 )
 from services.exporter import (
     LAYOUTS as ALL_LAYOUTS,
@@ -97,7 +98,6 @@ from services.records import (
 )
 from services.regions import Regions, _key, load_regions
 from services.validation import Errors, Invalid, blank, clean_text, parse_nib
-from ui.catalogue import CATALOGUE
 
 log = logging.getLogger(__name__)
 
@@ -1635,16 +1635,6 @@ def _expire(session: Session, touched: dict[type, set[int]]) -> None:
 
 
 # --- the downloadable error report ------------------------------------------------------------
-
-def message(key: str, params: dict | None = None, *, lang: str = "id") -> str:
-    """The text of a message key in a language (the same catalogue the pages use)."""
-    texts = CATALOGUE.get(lang) or CATALOGUE["id"]
-    text = texts.get(key) or CATALOGUE["id"].get(key) or key
-    try:
-        return text.format(**(params or {}))
-    except (KeyError, IndexError, ValueError):
-        return text
-
 
 def error_frame(report: ImportReport, *, lang: str = "id") -> pd.DataFrame:
     """Every rejected cell of a report as a table for the screen or a download (exporter.to_xlsx
