@@ -36,6 +36,7 @@ from models import (
     ShortlistDecision,
     ShortlistMeeting,
 )
+from services import clock
 
 DEMO_SEED = 20240501
 DEMO_USER = "demo"
@@ -951,7 +952,7 @@ def seed_demo(session: Session, *, ikm_per_kabupaten: int = 120, seed: int = DEM
     so it can run on a non-empty database; never commits (the caller does).
     """
     rng = random.Random(seed)
-    generator = _Generator(session, rng, today or date.today(), progress)
+    generator = _Generator(session, rng, today or clock.today(), progress)
     return generator.run(ikm_per_kabupaten)
 
 

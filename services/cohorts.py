@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from models import Cohort, Ikm, Kabupaten, utcnow
-from services import audit
+from services import audit, clock
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import Column
 from services.permissions import Actor, require
@@ -52,7 +52,7 @@ FIELDS = tuple(c.name for c in COHORT_COLUMNS)
 def clean_cohort(raw: Mapping, *, kabupaten: Mapping[str, str],
                  today: date | None = None) -> tuple[dict, Errors]:
     """Validate a whole cohort; `kabupaten` maps code -> name (names are matched too)."""
-    today = today or date.today()
+    today = today or clock.today()
     regions = Regions(kabupaten=dict(kabupaten), kecamatan={}, desa={})
     e = Errors()
     out: dict = {}
@@ -363,7 +363,7 @@ def cohort_progress(session: Session, *, kabupaten_code: str | None = None,
                     today: date | None = None) -> list[dict]:
     """Per live cohort: members (live IKM), trained (members once end_on has passed), left
     (members with status keluar), target and percentages, counted in SQL with GROUP BY."""
-    today = today or date.today()
+    today = today or clock.today()
     ended = and_(Cohort.end_on.is_not(None), Cohort.end_on <= today)
     members = func.count(Ikm.id)
     trained = func.coalesce(func.sum(case((and_(ended, Ikm.id.is_not(None)), 1), else_=0)), 0)

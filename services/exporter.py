@@ -42,6 +42,7 @@ from models import (
     Retailer,
     RetailListing,
 )
+from services import clock
 from services.cohorts import COHORT_COLUMNS
 from services.ikm import IKM_COLUMNS, LEGAL_FORMS, STATUSES, Column, IkmFilter, _filtered
 from services.products import PRODUCT_COLUMNS, UNITS
@@ -522,7 +523,7 @@ def export_ikm(session: Session, *, filters: IkmFilter = IkmFilter(),
                as_of: date | None = None) -> pd.DataFrame:
     """The filtered IKM list in the template's layout and headers (regions and cohort by name),
     ready for to_xlsx/to_csv and for editing and uploading again. One query."""
-    rows = session.execute(_ikm_query(filters, as_of or date.today())).all()
+    rows = session.execute(_ikm_query(filters, as_of or clock.today())).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=IKM_LAYOUT.headers, dtype=object)
 
 
@@ -531,7 +532,7 @@ def export_products(session: Session, *, filters: IkmFilter = IkmFilter(),
     """The live products of the filtered IKM in the template's "Produk" layout (the IKM's NIB
     first, category by name). Products of IKM without an NIB cannot be re-imported and are left
     out. One query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     fields = [Ikm.nib.label("ikm_nib")]
     for col in PRODUCT_COLUMNS:
         if col.name == "category_code":
@@ -562,7 +563,7 @@ def export_cohorts(session: Session, *, filters: IkmFilter = IkmFilter(),
                    as_of: date | None = None) -> pd.DataFrame:
     """The live cohorts the filtered IKM belong to, in the template's "Angkatan" layout (regency
     by name). One query."""
-    cohort_ids = _filtered(select(Ikm.cohort_id), filters, as_of or date.today())
+    cohort_ids = _filtered(select(Ikm.cohort_id), filters, as_of or clock.today())
     query = (select(*_fields(Cohort, COHORT_LAYOUT, {"kabupaten_code": Kabupaten.name}))
              .join(Kabupaten, Kabupaten.code == Cohort.kabupaten_code)
              .where(Cohort.deleted_at.is_(None), Cohort.id.in_(cohort_ids))
@@ -575,7 +576,7 @@ def export_certifications(session: Session, *, filters: IkmFilter = IkmFilter(),
     """The certificates of the filtered IKM that have an NIB, in the "Sertifikat" layout (type
     and product by name; enterprise certificates with a blank product). Certificates of
     deleted products are left out. One query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     names = {"ikm_nib": Ikm.nib, "cert_type_code": CertificationType.name,
              "product_id": Product.name}
     query = (select(*_fields(Certification, CERT_LAYOUT, names))
@@ -592,7 +593,7 @@ def export_listings(session: Session, *, filters: IkmFilter = IkmFilter(),
                     as_of: date | None = None) -> pd.DataFrame:
     """The retail listings of the live products of the filtered IKM that have an NIB, in the
     "Ritel" layout (product and retailer by name). One query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     names = {"ikm_nib": Ikm.nib, "product_id": Product.name, "retailer_id": Retailer.name}
     query = (select(*_fields(RetailListing, LISTING_LAYOUT, names))
              .join(Product, Product.id == RetailListing.product_id)
@@ -608,7 +609,7 @@ def export_exports(session: Session, *, filters: IkmFilter = IkmFilter(),
                    as_of: date | None = None) -> pd.DataFrame:
     """The shipments of the live products of the filtered IKM that have an NIB, in the "Ekspor"
     layout (product by name, country by its Indonesian name). One query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     country = case({code: names[0] for code, names in COUNTRIES.items()},
                    value=ExportRecord.country, else_=ExportRecord.country)
     names = {"ikm_nib": Ikm.nib, "product_id": Product.name, "country": country}
@@ -626,7 +627,7 @@ def export_coaching(session: Session, *, filters: IkmFilter = IkmFilter(),
     """The coaching actions of the filtered IKM that have an NIB, in the "Pembinaan" layout
     (product by name, blank for the IKM as a whole). Actions about deleted products are left
     out. One query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     names = {"ikm_nib": Ikm.nib, "product_id": Product.name}
     query = (select(*_fields(CoachingAction, COACHING_LAYOUT, names))
              .join(Ikm, Ikm.id == CoachingAction.ikm_id)
@@ -641,7 +642,7 @@ def export_financials(session: Session, *, filters: IkmFilter = IkmFilter(),
                       as_of: date | None = None) -> pd.DataFrame:
     """The yearly figures of the filtered IKM that have an NIB, in the "Keuangan" layout. One
     query."""
-    ikm_ids = _filtered(select(Ikm.id), filters, as_of or date.today())
+    ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     names = {"ikm_nib": Ikm.nib}
     query = (select(*_fields(IkmFinancials, FINANCIAL_LAYOUT, names))
              .join(Ikm, Ikm.id == IkmFinancials.ikm_id)

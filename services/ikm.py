@@ -21,7 +21,7 @@ from models import (
     utcnow,
 )
 from models.enums import IkmStatus, LegalForm, SizeClass
-from services import audit
+from services import audit, clock
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.permissions import Actor, require
 from services.regions import Regions, load_regions
@@ -38,7 +38,6 @@ from services.validation import (
     parse_year,
     similar,
 )
-from services.validation import today as current_date
 from services.writes import apply_changes, as_id, flush, raise_errors
 
 LEGAL_FORMS = tuple(f.value for f in LegalForm)
@@ -143,7 +142,7 @@ def clean_ikm(raw: dict, *, regions: Regions, cohorts: dict[int, str]) -> tuple[
             e.add("cohort_id", "v.unknown_cohort")
         elif out["kabupaten_code"] and cohort_kab != out["kabupaten_code"]:
             e.add("cohort_id", "v.cohort_other_regency")
-    today = current_date()
+    today = clock.today()
     if out["export_commitment_on"] and out["export_commitment_on"] > today:
         e.add("export_commitment_on", "v.future_date")
     if out["status"] == "keluar" and not out["status_reason"]:
@@ -379,7 +378,7 @@ def _filtered(query, f: IkmFilter, as_of: date):
 def list_ikm(session: Session, *, filters: IkmFilter = IkmFilter(), page: int = 1,
              page_size: int = 50, as_of: date | None = None) -> tuple[list[dict], int]:
     """One page of IKM matching the filters (newest first) and the total count, in SQL."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     total = session.execute(_filtered(select(func.count(Ikm.id)), filters, as_of)).scalar_one()
     products = (select(func.count(Product.id)).where(Product.ikm_id == Ikm.id,
                                                      Product.deleted_at.is_(None))

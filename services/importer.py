@@ -63,7 +63,7 @@ from models import (
     RetailListing,
     utcnow,
 )
-from services import audit
+from services import audit, clock
 from services.cohorts import FIELDS as COHORT_FIELDS
 from services.cohorts import clean_cohort
 from services.errors import ServiceError
@@ -1287,7 +1287,7 @@ def _plan_key(session: Session, actor: Actor, filename: str, data: bytes, kind: 
 
 def _keep_plan(key: tuple, state: tuple, plan: "_Plan") -> None:
     with _CACHE_LOCK:
-        _PLANS[key] = (state, date.today(), plan)
+        _PLANS[key] = (state, clock.today(), plan)
         while len(_PLANS) > _PLANS_MAX:
             _PLANS.popitem(last=False)
 
@@ -1296,7 +1296,7 @@ def _kept_plan(key: tuple, state: tuple) -> "_Plan | None":
     """The dry run's plan for this upload if nothing was written since (taken: used once)."""
     with _CACHE_LOCK:
         kept = _PLANS.pop(key, None)
-    if kept is None or kept[0] != state or kept[1] != date.today():
+    if kept is None or kept[0] != state or kept[1] != clock.today():
         return None
     if state[1] is None:  # a database never written to: nothing tells it from a new one
         return None

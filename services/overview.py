@@ -16,6 +16,7 @@ from models import (
     ShortlistDecision,
     ShortlistMeeting,
 )
+from services import clock
 
 STAGE_COLUMNS = ("registered", "trained", "upgraded", "in_retail", "assessed", "shortlisted",
                  "exporting")
@@ -55,7 +56,7 @@ def _stage_conditions(as_of: date) -> dict:
 
 def funnel_by_kabupaten(session: Session, *, as_of: date | None = None) -> list[dict]:
     """One row per regency: its target and how many IKM reached each stage by `as_of`."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     in_funnel = or_(Ikm.status != "keluar", Ikm.left_on.is_(None), Ikm.left_on > as_of)
     counts = [func.count(Ikm.id).label("registered")] + [
         func.coalesce(func.sum(case((and_(in_funnel, cond), 1), else_=0)), 0).label(name)

@@ -43,7 +43,7 @@ from models import (
     utcnow,
 )
 from models.enums import CertScope, CertStatus, ExportRoute, ListingStatus
-from services import audit
+from services import audit, clock
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import Column, ikm_values, size_class
 from services.permissions import Actor, require
@@ -285,7 +285,7 @@ def clean_certification(raw: Mapping, *, cert_types: Mapping[str, CertTypeInfo],
                         products: Mapping[int, ProductInfo],
                         today: date | None = None) -> tuple[dict, Errors]:
     """Validate a certificate of one IKM; `products` are that IKM's live products."""
-    today = today or date.today()
+    today = today or clock.today()
     e = Errors()
     out: dict = {}
     code = raw.get("cert_type_code")
@@ -355,7 +355,7 @@ def clean_listing(raw: Mapping, *, retailers: Mapping[int, str],
                   products: Mapping[int, ProductInfo],
                   today: date | None = None) -> tuple[dict, Errors]:
     """Validate a retail listing of one IKM's product; `retailers` maps id -> name."""
-    today = today or date.today()
+    today = today or clock.today()
     e = Errors()
     out: dict = {}
     out["product_id"] = _match_product(e, "product_id", raw.get("product_id"), products)
@@ -406,7 +406,7 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
 def clean_export(raw: Mapping, *, products: Mapping[int, ProductInfo],
                  today: date | None = None) -> tuple[dict, Errors]:
     """Validate one shipment of one IKM's product."""
-    today = today or date.today()
+    today = today or clock.today()
     e = Errors()
     out: dict = {}
     out["product_id"] = _match_product(e, "product_id", raw.get("product_id"), products)
@@ -439,7 +439,7 @@ COACHING_COLUMNS: tuple[Column, ...] = (
 def clean_coaching(raw: Mapping, *, products: Mapping[int, ProductInfo],
                    today: date | None = None) -> tuple[dict, Errors]:
     """Validate a coaching action of one IKM (optionally about one of its products)."""
-    today = today or date.today()
+    today = today or clock.today()
     e = Errors()
     out: dict = {}
     out["text"] = e.check("text", clean_text, raw.get("text"), max_len=400)
@@ -461,7 +461,7 @@ FINANCIAL_COLUMNS: tuple[Column, ...] = (
 
 def clean_financials(raw: Mapping, *, today: date | None = None) -> tuple[dict, Errors]:
     """Validate one year of an IKM's figures (at least one amount)."""
-    today = today or date.today()
+    today = today or clock.today()
     e = Errors()
     out: dict = {}
     out["year"] = e.check("year", parse_int, raw.get("year"), minimum=1990, maximum=today.year)
@@ -867,7 +867,7 @@ def ikm_detail(session: Session, *, ikm_id: int, today: date | None = None) -> d
     """Everything about one IKM for its detail view, in a handful of queries: the IKM with its
     region and cohort names, its live products, certificates (with expiry warnings), retail
     listings, exports, coaching actions, financials by year with the size class, and history."""
-    today = today or date.today()
+    today = today or clock.today()
     found = session.execute(
         select(Ikm, Kabupaten.name, Kecamatan.name, Desa.name, Cohort.name)
         .join(Kabupaten, Kabupaten.code == Ikm.kabupaten_code)

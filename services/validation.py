@@ -5,12 +5,13 @@ checked the same way whether it came from a form, a grid cell or a spreadsheet c
 """
 
 import re
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+
+from services import clock
 
 # A problem with one value: the message key and its parameters.
 Problem = tuple[str, dict]
@@ -260,21 +261,9 @@ def parse_choice(value, choices) -> str | None:
     raise Invalid("v.choice", choices=", ".join(map(str, choices)))
 
 
-_TODAY: list = [0, None]  # (second it was asked, date)
-
-
-def today() -> date:
-    """The local date, asked of the clock at most once a second (imports check thousands of
-    dates against it)."""
-    second = int(time.monotonic())
-    if _TODAY[0] != second or _TODAY[1] is None:
-        _TODAY[0], _TODAY[1] = second, date.today()
-    return _TODAY[1]
-
-
 def parse_year(value) -> int | None:
     """A plausible year (1900 up to next year), or None when blank."""
-    return parse_int(value, 1900, today().year + 1)
+    return parse_int(value, 1900, clock.today().year + 1)
 
 
 @dataclass

@@ -6,6 +6,10 @@ import uuid
 from pathlib import Path
 
 os.environ.setdefault("IKM_BCRYPT_ROUNDS", "4")  # fast hashes in tests; production uses 12
+# One day for the whole suite and the servers it starts (services.clock). Tests still derive
+# their expectations from the data they made, so the suite passes with any IKM_TODAY set from
+# outside, or with the real clock moved by faketime.
+os.environ.setdefault("IKM_TODAY", "2026-06-15")
 
 import pytest
 from sqlalchemy import create_engine, text

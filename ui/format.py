@@ -3,6 +3,8 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from services import clock
+
 WIB = ZoneInfo("Asia/Jakarta")
 
 
@@ -21,5 +23,5 @@ def fmt_date(value: date | None) -> str:
 
 
 def today_wib() -> date:
-    """Today's date in Madura."""
-    return datetime.now(WIB).date()
+    """Today's date in Madura (services.clock: IKM_TODAY pins it for tests and demos)."""
+    return clock.today()

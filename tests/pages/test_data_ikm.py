@@ -75,9 +75,12 @@ def test_bad_form_input_gets_messages_and_writes_nothing(demo_db):
 
 
 def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
+    with Session(get_engine()) as s:  # a head count no IKM has (the demo data depends on the day)
+        taken = set(s.exec(select(Ikm.employees).where(Ikm.employees.is_not(None))).all())
+    unused = next(n for n in range(77, 10_000) if n not in taken)
     at = open_page("admin")
     key = at.session_state["ikm_grid_key"]
-    at.session_state[key] = {"edited_rows": {"0": {"employees": 77}, "1": {"phone": "12"}},
+    at.session_state[key] = {"edited_rows": {"0": {"employees": unused}, "1": {"phone": "12"}},
                              "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="ikm_grid_save").click().run()
@@ -85,14 +88,14 @@ def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
     report = cell_report(at)
     assert list(report["Kolom"]) == ["Telepon"] and list(report["Baris"]) == [2]
     with Session(get_engine()) as s:
-        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == 77)).one() == 0
-    at.session_state[key] = {"edited_rows": {"0": {"employees": 77}}, "added_rows": [],
+        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == unused)).one() == 0
+    at.session_state[key] = {"edited_rows": {"0": {"employees": unused}}, "added_rows": [],
                              "deleted_rows": []}
     at.run()
     at.button(key="ikm_grid_save").click().run()
     assert not at.exception
     with Session(get_engine()) as s:
-        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == 77)).one() == 1
+        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == unused)).one() == 1
 
 
 def test_scoped_staff_cannot_edit_another_regency_in_the_grid(demo_db):

@@ -2,6 +2,7 @@
 Sumenep: prefilled forms, per-field messages, saves checked against the version the user
 opened, deletes only after a confirmation; and the grid's refusal naming the IKM."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -20,12 +21,28 @@ SAVE = "Simpan perubahan"
 
 
 def open_detail(username: str = "staf"):
-    """Data IKM -> Detail on Sumenep's newest IKM; returns the app and that IKM's id."""
+    """Data IKM -> Detail on a listed Sumenep IKM with a product, an issued certificate and at
+    least two certificates (chosen from the data, which depends on the day it was generated);
+    returns the app and that IKM's id."""
     at = make_app(username)
     at.run()
     at.switch_page("app_pages/data_ikm.py").run()
     at.selectbox(key="ikm_f_kab").set_value(SUMENEP).run()
     assert not at.exception, at.exception
+    picker = at.selectbox(key="ikm_detail_pick")
+    with Session(get_engine()) as s:
+        certs = dict(s.exec(select(Certification.ikm_id, func.count())
+                            .group_by(Certification.ikm_id)).all())
+        issued = set(s.exec(select(Certification.ikm_id)
+                            .where(Certification.issued_on.is_not(None))).all())
+        with_products = set(s.exec(select(Product.ikm_id)
+                                   .where(Product.deleted_at.is_(None))).all())
+    listed = [int(re.search(r"#(\d+)\)$", label).group(1)) for label in picker.options]
+    suitable = [i for i in listed if certs.get(i, 0) >= 2 and i in issued and i in with_products]
+    assert suitable, "no listed Sumenep IKM has a product and two certificates"
+    if picker.value != suitable[0]:
+        picker.set_value(suitable[0]).run()
+        assert not at.exception, at.exception
     return at, at.selectbox(key="ikm_detail_pick").value
 
 

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from models import AuditLog, Cohort, Ikm
 from models.enums import Role
-from services import cohorts
+from services import clock, cohorts
 from services.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from services.permissions import Actor
 
 pytestmark = pytest.mark.db
 
-TODAY = date.today()
+TODAY = clock.today()  # the day the services see (IKM_TODAY in tests)
 STAFF_SUMENEP = Actor("staf", Role.staff, "35.29")
 STAFF_BANGKALAN = Actor("stafbkl", Role.staff, "35.26")
 VIEWER = Actor("tamu", Role.viewer)

@@ -26,6 +26,7 @@ from models import (
     ShortlistDecision,
     ShortlistMeeting,
 )
+from services import clock
 
 pytestmark = pytest.mark.db
 
@@ -419,4 +420,4 @@ def test_default_today_is_used_when_not_given(demo_engine):
         seed_demo(s, ikm_per_kabupaten=2)
         latest = s.execute(select(func.max(Cohort.start_on))).scalar()
         s.rollback()
-    assert latest <= date.today()
+    assert latest <= clock.today()

@@ -19,14 +19,14 @@ from models import (
     RetailListing,
 )
 from models.enums import Role, SizeClass
-from services import records
+from services import clock, records
 from services.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from services.permissions import Actor
 from ui.catalogue import CATALOGUE
 
 pytestmark = pytest.mark.db
 
-TODAY = date.today()
+TODAY = clock.today()  # the day the services see (IKM_TODAY in tests)
 STAFF_SUMENEP = Actor("staf", Role.staff, "35.29")
 STAFF_BANGKALAN = Actor("stafbkl", Role.staff, "35.26")
 VIEWER = Actor("tamu", Role.viewer)
