@@ -1,7 +1,7 @@
 """Impor / Ekspor: template download, upload with a dry run (counts and every rejected cell),
 commit with a progress bar, and exports of the filtered IKM list. Staff and admins only.
 
-Every check and write is services.importer's; the page keeps the uploaded bytes in session state
+Every check and write is services.imports's; the page keeps the uploaded bytes in session state
 under their SHA-256, so the commit writes exactly the file whose dry run the user saw."""
 
 import dataclasses
@@ -11,7 +11,8 @@ import logging
 import streamlit as st
 
 from db import read_session, write_session
-from services import exporter, importer, overview
+from services import exporter, overview
+from services import imports as importer
 from services.audit import data_version
 from services.errors import ServiceError
 from services.ikm import STATUSES, IkmFilter, list_ikm

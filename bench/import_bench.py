@@ -132,15 +132,16 @@ def run_variant(variant: str, folder: Path) -> float:
     from db.engine import write_session
     from models import Ikm
     from models.enums import Role
-    from services import importer
+    from services import imports as importer
+    from services.imports import plan as import_plan
     from services.permissions import Actor
 
     db_rows = pickle.loads((folder / "rows.pkl").read_bytes())
     xlsx, csv_data = (folder / "b.xlsx").read_bytes(), (folder / "b.csv").read_bytes()
     actor = Actor("bench", Role.admin)
     engine = fresh_engine(folder, variant)
-    importer._PARSED.clear()  # parse once per dry run + commit, as the page does
-    importer._PLANS.clear()  # a commit alone checks the file itself
+    import_plan._PARSED.clear()  # parse once per dry run + commit, as the page does
+    import_plan._PLANS.clear()  # a commit alone checks the file itself
     gc.collect()
     started = time.perf_counter()
     if variant == "plain":

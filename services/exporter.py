@@ -2,7 +2,7 @@
 
 The template and every export share one column layout per sheet (`LAYOUTS`: cohorts, IKM,
 products, certificates, retail listings, exports, coaching actions, financials), so a file
-downloaded here can be edited and uploaded again (services.importer reads the same layouts).
+downloaded here can be edited and uploaded again (services.imports reads the same layouts).
 
 Cells that a spreadsheet program would run as a formula (text beginning with `=`, `+`, `-`, `@`,
 tab or carriage return) are written with a leading apostrophe; the importer takes that apostrophe
@@ -118,7 +118,7 @@ class Layout:
 
 IKM_LAYOUT = Layout(SHEET_IKM, "ikm", IKM_COLUMNS)
 PRODUCT_LAYOUT = Layout(SHEET_PRODUCT, "product", (IKM_LINK, *PRODUCT_COLUMNS))
-# The other kinds of record. Upsert keys (services.importer): a cohort by regency + name; a
+# The other kinds of record. Upsert keys (services.imports): a cohort by regency + name; a
 # certificate by IKM + type + product (blank for an enterprise certificate); a retail listing
 # by IKM + product + retailer; a shipment by IKM + product + date + country; a coaching action
 # by IKM + text + product + due date; financials by IKM + year. Products, retailers,

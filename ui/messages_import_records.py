@@ -1,5 +1,5 @@
 """Messages of importing cohorts, certificates, retail listings, exports, coaching actions and
-financials (services.importer): the reasons only these sheets can give."""
+financials (services.imports): the reasons only these sheets can give."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "id": {

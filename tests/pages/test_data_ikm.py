@@ -88,14 +88,16 @@ def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
     report = cell_report(at)
     assert list(report["Kolom"]) == ["Telepon"] and list(report["Baris"]) == [2]
     with Session(get_engine()) as s:
-        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == unused)).one() == 0
+        assert s.exec(select(func.count()).select_from(Ikm)
+                      .where(Ikm.employees == unused)).one() == 0
     at.session_state[key] = {"edited_rows": {"0": {"employees": unused}}, "added_rows": [],
                              "deleted_rows": []}
     at.run()
     at.button(key="ikm_grid_save").click().run()
     assert not at.exception
     with Session(get_engine()) as s:
-        assert s.exec(select(func.count()).select_from(Ikm).where(Ikm.employees == unused)).one() == 1
+        assert s.exec(select(func.count()).select_from(Ikm)
+                      .where(Ikm.employees == unused)).one() == 1
 
 
 def test_scoped_staff_cannot_edit_another_regency_in_the_grid(demo_db):

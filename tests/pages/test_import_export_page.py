@@ -15,7 +15,7 @@ from db import write_session
 from db.engine import get_engine
 from models import AuditLog, Cohort, Ikm, ImportBatch, Product, Retailer, RetailListing
 from models.enums import Role
-from services import exporter, importer
+from services import exporter, imports
 from services.audit import data_version
 from services.permissions import Actor
 from tests.pages.conftest import make_app
@@ -254,7 +254,7 @@ def test_a_save_by_someone_else_between_check_and_commit_is_shown_before_writing
     assert metrics(at)["Baru"] == "2"
     # meanwhile another user imports one of these NIB under another name
     with write_session(get_engine()) as s:
-        importer.commit(s, actor=Actor("staf", Role.staff, "35.29"), filename="lain.xlsx",
+        imports.commit(s, actor=Actor("staf", Role.staff, "35.29"), filename="lain.xlsx",
                         data=filled_template([sumenep("3529000000001", "Nama Lain")]))
     before = stored()
     at.button(key="imp_commit").click().run()

@@ -16,7 +16,7 @@ from models import Cohort
 from services import exporter
 from services.exporter import neutralise, template_workbook, to_csv, to_xlsx
 from services.ikm import IKM_COLUMNS, IkmFilter, create_ikm
-from services.importer import ALIASES
+from services.imports import ALIASES
 from services.products import PRODUCT_COLUMNS
 
 

@@ -22,9 +22,12 @@ from models import (
     RetailListing,
 )
 from models.enums import Role
-from services import audit, importer
+from services import audit
 from services.ikm import create_ikm, update_ikm
-from services.importer import ImportRefused, commit, dry_run
+from services.imports import ALIASES, KINDS, ImportRefused, commit, dry_run
+from services.imports import plan as import_plan
+from services.imports import read as import_read
+from services.imports import write as import_write
 from services.permissions import Actor
 
 pytestmark = pytest.mark.db
@@ -219,8 +222,10 @@ def test_commit_reuses_the_dry_run_only_while_nothing_was_written(session, admin
                                                                   monkeypatch):
     data = workbook(IKM=[IKM_HEAD, [NIB_A, "Keripik Ani", "Sumenep", "Guluk-Guluk", None]])
     checks = []
-    original = importer._plan
-    monkeypatch.setattr(importer, "_plan", lambda *a, **k: checks.append(1) or original(*a, **k))
+    original = import_plan._plan
+    for module in (import_plan, import_write):  # the dry run's check and the commit's
+        monkeypatch.setattr(module, "_plan",
+                            lambda *a, **k: checks.append(1) or original(*a, **k))
 
     # a database never written to cannot be told from a new one at the same place: checked
     dry_run(session, actor=admin_actor, filename="g.xlsx", data=data)
@@ -269,7 +274,7 @@ def test_an_export_of_demo_data_comes_back_unchanged_on_every_sheet(session, adm
                      data=exporter.export_workbook(session))
     assert report.errors == []
     by_kind = {s.kind: s for s in report.sheets}
-    assert set(by_kind) == set(importer.KINDS)
+    assert set(by_kind) == set(KINDS)
     # an IKM without an NIB has no key: it would come back as new, and the dry run warns
     without_nib = session.execute(select(func.count()).select_from(Ikm).where(
         Ikm.nib.is_(None), Ikm.deleted_at.is_(None))).scalar_one()
@@ -287,9 +292,9 @@ def test_the_filled_template_imports_every_sheet(session, admin_actor):
     upload = openpyxl.load_workbook(io.BytesIO(full_upload(session)))
     for ws in upload.worksheets:  # the same rows typed under the template's headers
         target = template[ws.title]
-        aliases = importer.ALIASES[importer._SHEET_KINDS[ws.title.lower()]]
-        fields = [aliases[importer._norm(c.value)] for c in target[1]]
-        mine = [aliases[importer._norm(c.value)] for c in ws[1]]
+        aliases = ALIASES[import_read._SHEET_KINDS[ws.title.lower()]]
+        fields = [aliases[import_read._norm(c.value)] for c in target[1]]
+        mine = [aliases[import_read._norm(c.value)] for c in ws[1]]
         for row in ws.iter_rows(min_row=2, values_only=True):
             values = dict(zip(mine, row, strict=False))
             target.append([values.get(name) for name in fields])
@@ -312,7 +317,7 @@ def test_the_filled_template_imports_every_sheet(session, admin_actor):
     (b'<c r="A1" t="inlineStr"><is><t>&lt;f&gt; is text</t></is></c>', False),
 ])
 def test_workbooks_with_formulas_or_error_cells_take_the_careful_reader(xml, slow):
-    assert importer._has_formula_or_error(xml) is slow
+    assert import_read._has_formula_or_error(xml) is slow
 
 
 def test_common_spellings_are_understood_and_near_misses_get_a_suggestion(session, admin_actor):

@@ -14,10 +14,12 @@ from sqlalchemy import event, func, select
 from db.demo import seed_demo
 from models import AuditLog, Cohort, Ikm, ImportBatch, Product
 from models.enums import Role
-from services import audit, exporter, importer
+from services import audit, exporter
+from services import imports as importer
 from services.errors import PermissionDenied, ServiceError
 from services.ikm import create_ikm
-from services.importer import ImportRefused, Limits, commit, dry_run, read_upload
+from services.imports import LIMITS, ImportRefused, Limits, commit, dry_run, read_upload
+from services.imports import plan as import_plan
 from services.permissions import Actor
 from ui.catalogue import CATALOGUE
 
@@ -101,7 +103,7 @@ def test_every_corpus_file_is_classified_and_listed_in_the_readme():
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_files_get_a_message_and_write_nothing(session, admin_actor, name):
     key, limits = REFUSED[name]
-    limits = limits or importer.LIMITS
+    limits = limits or LIMITS
     before = counts(session)
     with pytest.raises(ImportRefused) as exc:
         dry_run(session, actor=admin_actor, filename=name, data=corpus(name), limits=limits)
@@ -522,13 +524,13 @@ def test_progress_is_reported_up_to_done(session, admin_actor):
 def test_stale_versions_refuse_the_commit(session, admin_actor, monkeypatch):
     commit(session, actor=admin_actor, filename="a.csv",
            data=ikm_csv(sumenep("3529090000001", "A")))
-    original = importer._existing_ikm
+    original = import_plan._existing_ikm
 
     def old_versions(*args, **kwargs):
         found = original(*args, **kwargs)
         return {k: {**v, "version": v["version"] - 1} for k, v in found.items()}
 
-    monkeypatch.setattr(importer, "_existing_ikm", old_versions)
+    monkeypatch.setattr(import_plan, "_existing_ikm", old_versions)
     with pytest.raises(ImportRefused) as exc:
         commit(session, actor=admin_actor, filename="b.csv",
                data=ikm_csv(sumenep("3529090000001", "A changed")))

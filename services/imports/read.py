@@ -1,0 +1,375 @@
+"""Reading an upload: the tables of an XLSX or CSV as header and rows, refusing what cannot
+be read, with a message. Pure (no database), so it can run in a worker process (sandbox.py)."""
+
+import codecs
+import csv
+import io
+import logging
+import math
+import re
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import PurePath
+
+import pandas as pd
+
+from services.exporter import (
+    SHEET_HELP,
+    SHEET_LISTS,
+)
+from services.imports.report import LIMITS, ImportCellError, ImportRefused, Limits
+from services.validation import blank
+
+log = logging.getLogger(__name__)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+XLSX_EXT = (".xlsx", ".xlsm")
+TEXT_EXT = (".csv", ".txt", ".tsv")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                "#CALC!", "#GETTING_DATA"}
+_ESCAPED = re.compile(r"^'[=+\-@\t\r]")  # text an export neutralised
+
+
+@dataclass
+class _Sheet:
+    # One table of an upload: header texts, then (spreadsheet row number, values) per row.
+    name: str
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, list]]
+    problems: list[ImportCellError] = field(default_factory=list)
+
+
+def _refuse(key: str, **params):
+    raise ImportRefused(key, **params)
+
+
+def _clean_header(value) -> str:
+    if value is None:
+        return ""
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _cell(value):
+    """An XLSX value as the validators expect it: integral floats become ints (an NIB or phone
+    typed as a number), times become text, everything else is kept."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)  # "inf" from a crafted file: refused by the rules as text
+        if value.is_integer() and abs(value) < 1e18:
+            return int(value)
+    if isinstance(value, time):
+        return value.isoformat()
+    return value
+
+
+_CONVERTED = frozenset({float, time})  # the value types _cell changes
+
+
+def _check_cell(value, sheet: str, row: int, column: str, limits: Limits) -> None:
+    if isinstance(value, str) and len(value) > limits.max_cell:  # str subclasses too
+        _refuse("imp.cell_too_long", sheet=sheet, row=row, column=column, max=limits.max_cell)
+
+
+def _column_name(header_row: list[str], index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    name = header_row[index] if index < len(header_row) else ""
+    return name or get_column_letter(index + 1)
+
+
+def _table(name: str, records, limits: Limits) -> _Sheet:
+    """Header (the first non-blank row) and data rows from (row number, values) records."""
+    head: list[str] | None = None
+    header_row = 0
+    rows: list[tuple[int, list]] = []
+    max_cell = limits.max_cell
+    for number, values in records:
+        end = len(values)
+        while end and blank(values[end - 1]):
+            end -= 1
+        if not end:
+            continue
+        if end > limits.max_columns:
+            _refuse("imp.too_many_columns", sheet=name, max=limits.max_columns)
+        # trailing blanks go, but a data row keeps the header's width (no padding later)
+        keep = end if head is None else max(end, len(head))
+        if keep < len(values):
+            values = values[:keep]
+        is_header = head is None
+        if is_header:
+            head = [_clean_header(v) for v in values]
+            header_row = number
+        elif len(rows) >= limits.max_rows:
+            _refuse("imp.too_many_rows", sheet=name, max=limits.max_rows)
+        if [v for v in values if isinstance(v, str) and len(v) > max_cell]:
+            for i, v in enumerate(values):
+                _check_cell(v, name, number, _column_name(head, i), limits)
+        if not is_header:
+            rows.append((number, values if values.__class__ is list else list(values)))
+    return _Sheet(name, head or [], header_row, rows)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8")
+        except UnicodeDecodeError:
+            _refuse("imp.encoding")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            _refuse("imp.encoding")
+    if b"\x00" in data:
+        head = data[:400]
+        # UTF-16 without a byte order mark: every other byte is zero
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            _refuse("imp.encoding")
+        _refuse("imp.binary")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        _refuse("imp.encoding")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sniff(line: str) -> str:
+    """The delimiter of a header line: whichever of ; , tab splits it into most fields."""
+    best, count = ",", 0
+    for delimiter in (";", ",", "\t"):
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            continue
+        if len(fields) > count:
+            best, count = delimiter, len(fields)
+    return best
+
+
+def _read_text(name: str, data: bytes, limits: Limits) -> list[_Sheet]:
+    text = _decode(data)
+    if not text.strip():
+        _refuse("imp.empty")
+    controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > max(8, len(text[:4000]) // 50):
+        _refuse("imp.binary")
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = _sniff(first)
+    others = [d for d in (";", ",", "\t") if d != delimiter]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    problems: list[ImportCellError] = []
+    records = []
+    width = None
+    try:
+        for number, values in enumerate(reader, start=1):
+            if len(values) == 1 and blank(values[0]):
+                values = []
+            if values and width is None:
+                width = len(values)
+            elif values and width:
+                extra = [v for v in values[width:] if not blank(v)]
+                squeezed = width > 1 and len(values) == 1 and any(d in values[0] for d in others)
+                if extra or squeezed:
+                    problems.append(ImportCellError(
+                        row=number, column="", value=delimiter.join(values)[:200],
+                        key="imp.row_fields", params={"found": len(values), "expected": width},
+                        sheet=name))
+                    records.append((number, ["\0row_fields"]))  # kept as a rejected row
+                    continue
+            records.append((number, values))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            _refuse("imp.cell_too_long", sheet=name, row=reader.line_num, column="",
+                    max=limits.max_cell)
+        _refuse("imp.csv_broken", line=reader.line_num)
+    sheet = _table(name, records, limits)
+    sheet.problems = problems
+    return [sheet]
+
+
+def _zip_check(data: bytes, limits: Limits) -> bool:
+    """Refuse what is no sound XLSX; True when the workbook needs openpyxl (see below)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" not in names:
+                if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+                    _refuse("imp.ods")
+                _refuse("imp.not_xlsx")
+            if sum(i.file_size for i in zf.infolist()) > limits.max_unpacked:
+                _refuse("imp.too_big_unpacked", max=limits.max_unpacked // (1024 * 1024))
+            # every member read whole once: its checksum is verified, and the worksheets are
+            # searched for formulas and error cells (which need openpyxl)
+            slow = False
+            for name in zf.namelist():
+                content = zf.read(name)
+                if not slow and name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    slow = _has_formula_or_error(content)
+            return slow
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            zlib.error):
+        _refuse("imp.not_xlsx")
+
+
+def _aux_sheet(title: str) -> bool:
+    return _norm(title) in {_norm(SHEET_HELP), _norm(SHEET_LISTS), "instructions", "lists",
+                            "petunjuk pengisian"}
+
+
+# Formulas and error cells need openpyxl (calamine reads neither: it gives cached values and
+# blanks); every other workbook takes the fast path.
+def _has_formula_or_error(xml: bytes) -> bool:
+    """Whether a worksheet's XML holds a formula (<f>, <f …>, <f/>, or with a namespace prefix
+    <x:f>) or an error cell (t="e"). A false alarm only costs the slower reader."""
+    if b't="e"' in xml:
+        return True
+    if re.match(rb'\s*(<\?xml[^>]*>\s*)?<\w+:worksheet', xml[:1000]) \
+            and (b":f>" in xml or b":f " in xml or b":f/" in xml):
+        return True  # a workbook written with a namespace prefix
+    at = xml.find(b"<f")
+    while at != -1:
+        if xml[at + 2:at + 3] in (b">", b" ", b"/"):
+            return True
+        at = xml.find(b"<f", at + 2)
+    return False
+
+
+def _read_xlsx_fast(data: bytes, limits: Limits) -> list[_Sheet]:
+    """The same sheets as _read_xlsx, read by calamine (Rust) about ten times faster."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    visible = [m.name for m in wb.sheets_metadata
+               if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
+               and not _aux_sheet(m.name)]
+    named = {name for name in visible if _norm(name) in _SHEET_KINDS}
+    sheets: list[_Sheet] = []
+    for name in visible:
+        if named and name not in named:
+            sheets.append(_Sheet(name, [], 0, []))
+            continue
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        records = ((number, [None if v == "" else _cell(v) if v.__class__ in _CONVERTED else v
+                             for v in row])
+                   for number, row in enumerate(rows, start=1))
+        sheets.append(_table(name, records, limits))
+    return sheets
+
+
+def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
+    """The visible data sheets of a workbook; when some are named like the template's ("IKM",
+    "Produk"), only those are read and the others are listed as ignored (with no rows)."""
+    import openpyxl
+
+    if not _zip_check(data, limits):
+        try:
+            return _read_xlsx_fast(data, limits)
+        except ImportRefused:
+            raise
+        except Exception as exc:  # noqa: BLE001  (openpyxl decides what is wrong with it)
+            log.info("fast reader failed, using openpyxl: %r", exc)
+    sheets: list[_Sheet] = []
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        log.info("unreadable workbook: %r", exc)
+        _refuse("imp.not_xlsx")
+    try:
+        visible = [ws for ws in wb.worksheets
+                   if getattr(ws, "sheet_state", "visible") == "visible"
+                   and not _aux_sheet(ws.title)]
+        named = {ws.title for ws in visible if _norm(ws.title) in _SHEET_KINDS}
+        for ws in visible:
+            if named and ws.title not in named:
+                sheets.append(_Sheet(ws.title, [], 0, []))
+                continue
+            ws.reset_dimensions()  # some programs write wrong dimensions: read every row
+            records = ((number, [_cell(v) for v in row])
+                       for number, row in enumerate(ws.iter_rows(values_only=True), start=1))
+            sheets.append(_table(ws.title, records, limits))
+    except ImportRefused:
+        raise
+    except Exception as exc:
+        log.info("unreadable worksheet: %r", exc)
+        _refuse("imp.not_xlsx")
+    finally:
+        wb.close()
+    return sheets
+
+
+def _read(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
+    """Every table of an upload (refusing what cannot be read, with a message)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        _refuse("imp.unreadable")
+    data = bytes(data)
+    name = PurePath(str(filename or "upload")).name
+    ext = PurePath(name.lower()).suffix
+    if len(data) > limits.max_bytes:
+        _refuse("imp.too_big", size=f"{len(data) / 1024 / 1024:.1f}",
+                max=f"{limits.max_bytes / 1024 / 1024:g}")
+    if not data.strip():
+        _refuse("imp.empty")
+    if data.startswith(OLE_MAGIC):
+        _refuse("imp.old_xls")
+    if data.startswith(b"PK"):
+        return _read_xlsx(data, limits)
+    head = data[:512].lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) \
+            or b"<html" in head or b"<table" in head:
+        _refuse("imp.html_file")
+    if ext in XLSX_EXT or ext == ".xls":
+        _refuse("imp.not_xlsx")
+    if ext and ext not in TEXT_EXT:
+        _refuse("imp.bad_type", ext=ext)
+    return _read_text(name, data, limits)
+
+
+def read_upload(filename: str, data: bytes, *, limits: Limits = LIMITS) -> dict[str, pd.DataFrame]:
+    """The tables of an uploaded XLSX or CSV: sheet name (the file name for a CSV) -> frame.
+
+    Columns are the header texts of the first non-blank row; the index is the row number as a
+    spreadsheet shows it; cells are text (CSV) or the workbook's stored values, never guessed
+    numbers. `frame.attrs["problems"]` lists rows that were misshapen (CSV field counts).
+    Raises ImportRefused for anything that is not a readable table."""
+    frames = {}
+    for sheet in _read(filename, data, limits):
+        width = max([len(sheet.header), *(len(v) for _n, v in sheet.rows)], default=0)
+        columns = [_column_name(sheet.header, i) for i in range(width)]
+        frame = pd.DataFrame([v + [None] * (width - len(v)) for _n, v in sheet.rows],
+                             columns=columns, index=[n for n, _v in sheet.rows], dtype=object)
+        frame.index.name = "row"
+        frame.attrs["problems"] = sheet.problems
+        frame.attrs["header_row"] = sheet.header_row
+        frames[sheet.name] = frame
+    return frames
+
+
+
+# --- sheet names ----------------------------------------------------------------------------
+
+def _norm(text) -> str:
+    text = unicodedata.normalize("NFKC", str(text)).lower()
+    return re.sub(r"[^0-9a-z]+", " ", text).strip()
+
+
+_SHEET_KINDS = {"ikm": "ikm", "data ikm": "ikm", "produk": "product", "product": "product",
+                "products": "product", "data produk": "product",
+                "angkatan": "cohort", "cohort": "cohort", "cohorts": "cohort",
+                "sertifikat": "certification", "sertifikasi": "certification",
+                "certificates": "certification", "certification": "certification",
+                "ritel": "listing", "ritel modern": "listing", "retail": "listing",
+                "retail listings": "listing", "listing": "listing",
+                "ekspor": "export", "exports": "export", "export": "export",
+                "pembinaan": "coaching", "coaching": "coaching",
+                "keuangan": "financials", "financials": "financials"}
