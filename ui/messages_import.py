@@ -28,6 +28,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.too_many_rows": "Lembar '{sheet}' berisi lebih dari {max} baris data. Bagi menjadi "
                              "beberapa file.",
         "imp.too_many_columns": "Lembar '{sheet}' berisi lebih dari {max} kolom.",
+        "imp.too_far": "Lembar '{sheet}' memakai sel sampai {cell}, jauh di luar tabel (paling "
+                       "banyak {max} kolom dan {rows} baris). Hapus isi dan format sel di luar "
+                       "tabel data (pilih kolom/baris kosong di kanan dan bawah tabel, Hapus), "
+                       "lalu simpan dan unggah lagi.",
+        "imp.too_complex": "File ini terlalu berat untuk dibaca server (melewati batas memori "
+                           "atau waktu baca). Simpan ulang hanya tabel datanya sebagai Excel "
+                           "Workbook (.xlsx) atau CSV, atau bagi menjadi beberapa file.",
+        "imp.busy": "Server sedang membaca file lain. Coba lagi sebentar lagi.",
         "imp.cell_too_long": "Lembar '{sheet}', baris {row}, kolom {column}: isian lebih dari "
                              "{max} karakter.",
         "imp.missing_sheet": "Lembar yang diharapkan tidak ditemukan ({expected}). Lembar di "
@@ -189,6 +197,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.too_many_rows": "Sheet '{sheet}' has more than {max} data rows. Split it into "
                              "several files.",
         "imp.too_many_columns": "Sheet '{sheet}' has more than {max} columns.",
+        "imp.too_far": "Sheet '{sheet}' uses cells up to {cell}, far outside the table (at most "
+                       "{max} columns and {rows} rows). Delete the contents and formatting of "
+                       "the cells outside the data table (select the empty columns/rows to the "
+                       "right and below it, Delete), then save and upload again.",
+        "imp.too_complex": "This file is too heavy for the server to read (it went past the "
+                           "memory or time limit for reading). Save just the data table again "
+                           "as an Excel Workbook (.xlsx) or CSV, or split it into several files.",
+        "imp.busy": "The server is reading other files. Try again in a moment.",
         "imp.cell_too_long": "Sheet '{sheet}', row {row}, column {column}: more than {max} "
                              "characters.",
         "imp.missing_sheet": "The expected sheet was not found ({expected}). Sheets in the "

@@ -48,9 +48,9 @@ from services.imports.read import (
     _SHEET_KINDS,
     EXCEL_ERRORS,
     _norm,
-    _read,
     _refuse,
     _Sheet,
+    read_tables,
 )
 from services.imports.report import LIMITS, ImportCellError, ImportReport, Limits, SheetReport
 from services.permissions import Actor, require
@@ -709,13 +709,13 @@ def _digest(filename: str, data: bytes, limits: Limits) -> tuple:
 
 def _parsed(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
     if not isinstance(data, bytes | bytearray | memoryview):
-        return _read(filename, data, limits)
+        return read_tables(filename, data, limits)
     key = _digest(filename, data, limits)
     with _CACHE_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
             return _PARSED[key]
-    sheets = _read(filename, data, limits)
+    sheets = read_tables(filename, data, limits)
     with _CACHE_LOCK:
         _PARSED[key] = sheets
         while len(_PARSED) > _PARSED_MAX:

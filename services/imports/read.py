@@ -3,6 +3,8 @@ be read, with a message. Pure (no database), so it can run in a worker process (
 
 import codecs
 import csv
+import functools
+import html
 import io
 import logging
 import math
@@ -198,28 +200,124 @@ def _read_text(name: str, data: bytes, limits: Limits) -> list[_Sheet]:
     return [sheet]
 
 
-def _zip_check(data: bytes, limits: Limits) -> bool:
-    """Refuse what is no sound XLSX; True when the workbook needs openpyxl (see below)."""
+_CHUNK = 1 << 20  # bytes decompressed per step: what one step of a zip bomb can cost
+
+
+def _unpack(data: bytes, limits: Limits) -> tuple[bytes, bool]:
+    """Refuse what is no sound XLSX; else the same workbook re-packed without compression from
+    the bytes actually read, and whether it needs openpyxl (formulas or error cells).
+
+    Sizes a zip declares are never trusted: each member is decompressed a megabyte at a time
+    and the bytes actually produced are counted against `max_unpacked` (a member that yields
+    more than it declares is cut off there, and its checksum then fails). Worksheets are
+    checked for cells beyond the limits before any reader builds a grid (_check_extent); the
+    readers then see only the re-packed bytes."""
+    members: list[tuple[zipfile.ZipInfo, bytes]] = []
+    total = 0
+    slow = False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names:
-                if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+                if "mimetype" in names and b"opendocument" in zf.read("mimetype")[:100]:
                     _refuse("imp.ods")
                 _refuse("imp.not_xlsx")
-            if sum(i.file_size for i in zf.infolist()) > limits.max_unpacked:
-                _refuse("imp.too_big_unpacked", max=limits.max_unpacked // (1024 * 1024))
-            # every member read whole once: its checksum is verified, and the worksheets are
-            # searched for formulas and error cells (which need openpyxl)
-            slow = False
-            for name in zf.namelist():
-                content = zf.read(name)
-                if not slow and name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    slow = _has_formula_or_error(content)
-            return slow
+            for info in infos:
+                parts = []
+                with zf.open(info) as member:  # checks the checksum at the end
+                    while chunk := member.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limits.max_unpacked:
+                            _refuse("imp.too_big_unpacked",
+                                    max=limits.max_unpacked // (1024 * 1024))
+                        parts.append(chunk)
+                content = b"".join(parts)
+                members.append((info, content))
+            titles = _sheet_titles(dict((i.filename, c) for i, c in members))
+            for info, content in members:
+                name = info.filename
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    _check_extent(content, titles.get(name, PurePath(name).stem), limits)
+                    slow = slow or _has_formula_or_error(content)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-            zlib.error):
-        _refuse("imp.not_xlsx")
+            zlib.error, NotImplementedError, RuntimeError):
+        _refuse("imp.not_xlsx")  # damaged, encrypted, or an unknown compression
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as packed:
+        for info, content in members:
+            packed.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), content)
+    return out.getvalue(), slow
+
+
+_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?>')
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _sheet_titles(members: dict[str, bytes]) -> dict[str, str]:
+    """Worksheet member name -> the sheet's title (for messages); empty when unclear."""
+    try:
+        rels = {}
+        for rel in re.findall(rb"<(?:\w+:)?Relationship\b[^>]*>",
+                              members.get("xl/_rels/workbook.xml.rels", b"")):
+            attrs = dict(_ATTR.findall(rel))
+            target = attrs.get(b"Target", b"").decode().lstrip("/")
+            rels[attrs.get(b"Id", b"")] = target if target.startswith("xl/") else "xl/" + target
+        titles = {}
+        for entry in _SHEET_ENTRY.findall(members.get("xl/workbook.xml", b"")[:1_000_000]):
+            attrs = dict(_ATTR.findall(entry))
+            rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+            if rid in rels and b"name" in attrs:
+                titles[rels[rid]] = html.unescape(attrs[b"name"].decode("utf-8", "replace"))
+        return titles
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _greater(limit: str, digits: str) -> str:
+    """A regular expression for the strings over `digits` (in their order) that stand for a
+    number greater than `limit` (same alphabet, no leading zero): longer strings, or of the
+    same length and greater at the first difference."""
+    alternatives = [f"[{digits[1]}-{digits[-1]}][{digits[0]}-{digits[-1]}]{{{len(limit)},}}"
+                    if digits[0] == "0" else f"[{digits[0]}-{digits[-1]}]{{{len(limit) + 1},}}"]
+    for i, ch in enumerate(limit):
+        higher = digits[digits.index(ch) + 1:]
+        if higher:
+            rest = len(limit) - i - 1
+            tail = f"[{digits[0]}-{digits[-1]}]{{{rest}}}" if rest else ""
+            alternatives.append(re.escape(limit[:i]) + f"[{higher[0]}-{higher[-1]}]" + tail)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+@functools.lru_cache(maxsize=8)
+def _far_cells(max_columns: int, max_row: int) -> tuple[re.Pattern, ...]:
+    """Patterns for a cell beyond the last allowed column, a cell beyond the last allowed row,
+    and a row beyond it (a row's cells may leave out their references)."""
+    from openpyxl.utils import get_column_letter
+
+    column = _greater(get_column_letter(max_columns), "ABCDEFGHIJKLMNOPQRSTUVWXYZ").encode()
+    row = _greater(str(max_row), "0123456789").encode()
+    return (re.compile(rb'\br="' + column + rb"\d"),
+            re.compile(rb'\br="[A-Z]{1,3}' + row + rb'"'),
+            re.compile(rb'<(?:\w+:)?row [^>]*?\br="' + row + rb'"'))
+
+
+_SLACK_ROWS = 1000  # title rows and blank rows a sheet may hold besides its data rows
+
+
+def _check_extent(xml: bytes, sheet: str, limits: Limits) -> None:
+    """Refuse a worksheet with any cell (or row) beyond the allowed columns and rows, before a
+    reader builds a grid from the first to the last cell: one cell in A1 and one in XFD1048576
+    would make it allocate hundreds of gigabytes. Only the cells count, not the dimension a
+    sheet declares: the readers never size a grid by it (calamine sizes it by the cells,
+    openpyxl's dimensions are reset before reading), and some programs declare too much."""
+    max_row = limits.max_rows + _SLACK_ROWS
+    for pattern in _far_cells(limits.max_columns, max_row):
+        hit = pattern.search(xml)
+        if hit:
+            found = re.search(rb'\br="([A-Z]{0,3})(\d{1,9})"', xml[hit.start():hit.end() + 12])
+            cell = (found.group(1) or b"A").decode() + found.group(2).decode() if found else "?"
+            _refuse("imp.too_far", sheet=sheet, cell=cell, max=limits.max_columns, rows=max_row)
 
 
 def _aux_sheet(title: str) -> bool:
@@ -272,7 +370,8 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
     "Produk"), only those are read and the others are listed as ignored (with no rows)."""
     import openpyxl
 
-    if not _zip_check(data, limits):
+    data, slow = _unpack(data, limits)
+    if not slow:
         try:
             return _read_xlsx_fast(data, limits)
         except ImportRefused:
@@ -308,8 +407,18 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
     return sheets
 
 
+def read_tables(filename: str, data: bytes, limits: Limits = LIMITS) -> list[_Sheet]:
+    """Every table of an upload, read in a worker process under memory and CPU limits
+    (sandbox.py); refuses what cannot be read, with a message."""
+    from services.imports.sandbox import run_limited
+
+    if not isinstance(data, bytes | bytearray | memoryview):
+        _refuse("imp.unreadable")
+    return run_limited(_read, str(filename or "upload"), bytes(data), limits)
+
+
 def _read(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
-    """Every table of an upload (refusing what cannot be read, with a message)."""
+    """Every table of an upload, in this process (the worker's part of read_tables)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         _refuse("imp.unreadable")
     data = bytes(data)
@@ -343,7 +452,7 @@ def read_upload(filename: str, data: bytes, *, limits: Limits = LIMITS) -> dict[
     numbers. `frame.attrs["problems"]` lists rows that were misshapen (CSV field counts).
     Raises ImportRefused for anything that is not a readable table."""
     frames = {}
-    for sheet in _read(filename, data, limits):
+    for sheet in read_tables(filename, data, limits):
         width = max([len(sheet.header), *(len(v) for _n, v in sheet.rows)], default=0)
         columns = [_column_name(sheet.header, i) for i in range(width)]
         frame = pd.DataFrame([v + [None] * (width - len(v)) for _n, v in sheet.rows],
