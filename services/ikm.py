@@ -36,6 +36,7 @@ from services.validation import (
     parse_nib,
     parse_phone,
     parse_year,
+    plain,
     similar,
 )
 from services.writes import apply_changes, as_id, flush, raise_errors
@@ -292,9 +293,12 @@ def find_duplicates(session: Session, *, data: dict, exclude_id: int | None = No
     if not blank(data.get("nib")):
         try:
             nib = parse_nib(data.get("nib"))
-        except ValueError:
+        except Invalid:
             nib = None
-    name = clean_text(data.get("name")) if not blank(data.get("name")) else None
+    try:
+        name = clean_text(data.get("name"))
+    except Invalid:  # the save refuses it with its message; nothing to compare here
+        name = None
     conditions = []
     if nib:
         conditions.append(Ikm.nib == nib)
@@ -353,12 +357,13 @@ def _filtered(query, f: IkmFilter, as_of: date):
     from services.overview import _stage_conditions
 
     query = query.where(Ikm.deleted_at.is_(None))
-    if f.search and f.search.strip():
-        plain = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        term = f"%{plain.lower()}%"
+    text = plain(f.search, refuse=False) if f.search else ""
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        term = f"%{escaped.lower()}%"
         query = query.where(or_(func.lower(Ikm.name).like(term, escape="\\"),
                                 func.lower(Ikm.owner_name).like(term, escape="\\"),
-                                Ikm.nib.like(f"%{plain}%", escape="\\")))
+                                Ikm.nib.like(f"%{escaped}%", escape="\\")))
     if f.kabupaten_code:
         query = query.where(Ikm.kabupaten_code == f.kabupaten_code)
     if f.kecamatan_code:

@@ -13,6 +13,7 @@ from services.validation import (
     parse_int,
     parse_money,
     parse_positive,
+    plain,
 )
 
 UNITS = ("g", "kg", "ml", "l", "pcs", "lembar", "pasang", "set", "unit", "pack")
@@ -62,7 +63,7 @@ def clean_product(raw: dict, *, categories: dict[str, str]) -> tuple[dict, Error
         e.add("category_code", "v.required")
         out["category_code"] = None
     else:
-        text = str(category).strip()
+        text = plain(category, refuse=False)
         by_name = {n.lower(): c for c, n in categories.items()}
         out["category_code"] = text if text in categories else by_name.get(text.lower())
         if out["category_code"] is None:
@@ -72,7 +73,7 @@ def clean_product(raw: dict, *, categories: dict[str, str]) -> tuple[dict, Error
     if out["net_content"] is not None and out["net_content"] > 1_000_000:
         e.add("net_content", "v.too_large", max="1.000.000")
     unit = raw.get("unit")
-    out["unit"] = None if blank(unit) else str(unit).strip().lower()
+    out["unit"] = None if blank(unit) else plain(unit, refuse=False).lower()
     if out["unit"] is not None and out["unit"] not in UNITS:
         e.add("unit", "v.choice", choices=", ".join(UNITS))
     out["shelf_life_days"] = e.check("shelf_life_days", parse_int, raw.get("shelf_life_days"),

@@ -26,36 +26,84 @@ class Invalid(ValueError):
         self.params = params
 
 
+# What people type into a cell to mean "nothing here".
+PLACEHOLDERS = frozenset({"-", "\u2013", "\u2014", "--"})
+
+
 def blank(value) -> bool:
-    """Whether a raw value counts as empty (None, '', whitespace, NaN)."""
+    """Whether a raw value counts as empty (None, '', whitespace, NaN, a lone dash)."""
     if value is None:
         return True
     kind = value.__class__
     if kind is str:
-        return not value or value.isspace()
+        return not value or value.isspace() or (len(value) < 8 and value.strip() in PLACEHOLDERS)
     if kind is int:
         return False
     if isinstance(value, float):
         return value != value  # NaN from pandas
-    return isinstance(value, str) and (not value or value.isspace())
+    return isinstance(value, str) and blank(str(value))
 
 
-_SPACES = re.compile(r"\s+")
+# Characters that reorder the text around them (Trojan Source): refused, never stored.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_SPACES = frozenset("\t\n\r\x0b\x0c\x85")  # control characters that are whitespace
+
+
+def plain(value, *, refuse: bool = True) -> str:
+    """The one text rule of every form, grid cell, import cell and search: the value as text
+    with invisible formatting characters removed (zero-width spaces, soft hyphens, byte order
+    marks, direction marks), every kind of space or line break made one space, and trimmed.
+    Refuses (Invalid) control characters (NUL, ESC, DEL, C1), lone surrogates and the bidi
+    controls that reorder text; with `refuse=False` (searches) drops them instead."""
+    text = value if value.__class__ is str else str(value)
+    if text.isascii():
+        if text.isprintable():
+            return text.strip(" ") if text[:1] == " " or text[-1:] == " " else text
+    else:
+        text = unicodedata.normalize("NFC", text)
+        if text.isprintable():
+            return text.strip(" ")
+    kept = []
+    for ch in text:
+        if ch.isprintable():
+            kept.append(ch)
+            continue
+        if ch in BIDI_CONTROLS:
+            if refuse:
+                raise Invalid("v.bidi_chars")
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue  # invisible formatting: dropped
+        if ch.isspace() and (category != "Cc" or ch in _LINE_SPACES):
+            kept.append(" ")
+        elif category in ("Cc", "Cs", "Co", "Cn"):
+            if refuse:
+                raise Invalid("v.control_chars")
+        else:
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+_SPACES = re.compile(r" {2,}")
+
+
+def _filled(value) -> str | None:
+    """A raw value's text under the one rule, or None when it is empty or a lone dash."""
+    text = plain(value)
+    return None if not text or text in PLACEHOLDERS else text
 
 
 def clean_text(value, max_len: int | None = None) -> str | None:
-    """Trimmed text with inner whitespace collapsed; None when blank; refuses over-long text."""
+    """Text under the one rule (plain), inner spaces collapsed; None when blank or a lone dash;
+    refuses over-long text."""
     if blank(value):
         return None
-    text = value if value.__class__ is str else str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    # printable text has no whitespace but " " (tabs, line breaks, NBSP and control
-    # characters are not printable), so only doubled or outer spaces remain to tidy
-    if not text.isprintable() or "  " in text or text[0] == " " or text[-1] == " ":
-        text = _SPACES.sub(" ", text).strip()
-        if any(ord(ch) < 32 for ch in text):
-            raise Invalid("v.control_chars")
+    text = plain(value)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    if not text or text in PLACEHOLDERS:
+        return None
     if max_len is not None and len(text) > max_len:
         raise Invalid("v.too_long", max=max_len)
     return text
@@ -79,7 +127,9 @@ def parse_number(value) -> Decimal | None:
         if value in (float("inf"), float("-inf")):
             raise Invalid("v.not_number")
         return Decimal(str(value))
-    text = str(value).strip()
+    text = _filled(value)
+    if text is None:
+        return None
     text = re.sub(r"(?i)^(rp\.?|idr|usd|\$)\s*", "", text).replace(" ", "").replace("\u00a0", "")
     text = text.removesuffix(",-").removesuffix(".-")
     if not _NUMBER.match(text):
@@ -166,7 +216,10 @@ def parse_date(value) -> date | None:
         if not 1900 <= value.year <= 2100:
             raise Invalid("v.bad_date")
         return value
-    text = str(value).strip().split(" ")[0]
+    text = _filled(value)
+    if text is None:
+        return None
+    text = text.split(" ")[0]
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()
@@ -192,26 +245,35 @@ def parse_nib(value) -> str | None:
         return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet turned it into a number
-    digits = _NIB_NOISE.sub("", str(value))
+    text = _filled(value)
+    if text is None:
+        return None
+    digits = _NIB_NOISE.sub("", text)
     if not _NIB.fullmatch(digits):
         raise Invalid("v.nib")
     return digits
 
 
 def parse_phone(value) -> str | None:
-    """An Indonesian phone number normalised to 08…/0xx… digits ('+62 812-3456-789' ->
-    '08123456789'); 9 to 14 digits."""
+    """An Indonesian phone number normalised to 08…/0xx… digits ('+62 812-3456-789',
+    '+62 (0)812 3456 789' and '0062 812…' -> '08123456789'); 9 to 14 digits."""
     if blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _PHONE_NOISE.sub("", str(value))
-    if text.startswith("+62"):
-        text = "0" + text[3:]
-    elif text.startswith("62") and len(text) >= 10:
-        text = "0" + text[2:]
-    elif text.startswith("8") and 9 <= len(text) <= 13:
-        text = "0" + text  # the leading zero a spreadsheet dropped
+    text = _filled(value)
+    if text is None:
+        return None
+    text = _PHONE_NOISE.sub("", text)
+    for prefix in ("+62", "0062", "62"):
+        if text.startswith(prefix) and (prefix != "62" or len(text) >= 10):
+            national = text[len(prefix):]
+            # the trunk zero some write after the country code: +62 (0)812…
+            text = "0" + (national[1:] if national.startswith("0") else national)
+            break
+    else:
+        if text.startswith("8") and 9 <= len(text) <= 13:
+            text = "0" + text  # the leading zero a spreadsheet dropped
     if not _PHONE.fullmatch(text):
         raise Invalid("v.phone")
     return text
@@ -233,7 +295,10 @@ def parse_gtin(value) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    code = re.sub(r"\s", "", str(value))
+    code = _filled(value)
+    if code is None:
+        return None
+    code = re.sub(r"\s", "", code)
     if not gtin_valid(code):
         raise Invalid("v.gtin")
     return code
@@ -251,7 +316,10 @@ def parse_choice(value, choices) -> str | None:
     """One of a closed set (matched case-insensitively), or None when blank."""
     if blank(value):
         return None
-    text = str(value).strip().lower()
+    text = _filled(value)
+    if text is None:
+        return None
+    text = text.lower()
     try:
         index = _choice_index(tuple(choices))
     except TypeError:  # unhashable choices

@@ -4,6 +4,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "id": {
         "v.required": "Wajib diisi.",
         "v.control_chars": "Berisi karakter kontrol yang tidak diizinkan.",
+        "v.bidi_chars": "Berisi karakter pembalik arah teks (bidi) yang tidak diizinkan; ketik "
+                        "ulang teksnya.",
         "v.too_long": "Terlalu panjang (maks. {max} karakter).",
         "v.not_number": "Bukan angka.",
         "v.not_whole": "Harus bilangan bulat.",
@@ -161,6 +163,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "v.required": "Required.",
         "v.control_chars": "Contains control characters that are not allowed.",
+        "v.bidi_chars": "Contains text-direction override (bidi) characters, which are not "
+                        "allowed; type the text again.",
         "v.too_long": "Too long (max. {max} characters).",
         "v.not_number": "Not a number.",
         "v.not_whole": "Must be a whole number.",

@@ -1,6 +1,7 @@
 """Field rules as staff type values: Indonesian numbers, NIB, phones, barcodes, dates."""
 
 import contextlib
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.validation import (
+    BIDI_CONTROLS,
     Invalid,
+    clean_text,
     gtin_valid,
     parse_date,
     parse_gtin,
@@ -18,6 +21,7 @@ from services.validation import (
     parse_nib,
     parse_number,
     parse_phone,
+    plain,
     similar,
 )
 
@@ -77,6 +81,9 @@ def test_nib_refuses_anything_else(value):
     ("+62 812-3456-789", "08123456789"), ("62812345678", "0812345678"),
     ("0812 3456 7890", "081234567890"), (81234567890.0, "081234567890"),
     ("(0328) 662-123", "0328662123"),
+    # the trunk zero written after the country code, and the international prefix
+    ("+62 (0)812-3456-7000", "081234567000"), ("+62 0812 3456 7000", "081234567000"),
+    ("0062 812 3456 7000", "081234567000"), ("62 (0)328 662 123", "0328662123"),
 ])
 def test_phone_is_normalised(value, expected):
     assert parse_phone(value) == expected
@@ -136,3 +143,62 @@ def test_money_rounds_half_up_and_asks_about_a_lone_thousands_comma():
     with pytest.raises(Invalid) as err:
         parse_money("Rp 1,500")
     assert err.value.key == "v.ambiguous_money"
+
+
+# --- the one text rule (services.validation.plain / clean_text) -------------------------------
+
+
+@pytest.mark.parametrize("text", ["Kopi\x00Madura", "Kopi\x01", "\x1b[31mMerah", "Batik\x7f",
+                                  "Jamu\x9b", "Garam\ud800", "A\x1cB"])
+def test_control_characters_are_refused_with_their_message(text):
+    with pytest.raises(Invalid) as err:
+        clean_text(text)
+    assert err.value.key == "v.control_chars"
+
+
+@pytest.mark.parametrize("text", ["Batik\u202eKORAM", "\u2066Petis\u2069", "a\u202db"])
+def test_bidi_overrides_are_refused(text):
+    with pytest.raises(Invalid) as err:
+        clean_text(text)
+    assert err.value.key == "v.bidi_chars"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kopi\u200b Madura", "Kopi Madura"),  # zero-width space
+    ("\ufeffKeripik", "Keripik"),  # byte order mark
+    ("Se\u00adnora", "Senora"),  # soft hyphen
+    ("Petis\u00a0Udang", "Petis Udang"),  # no-break space
+    ("Garam\u200e", "Garam"),  # left-to-right mark
+    ("Baris\nkedua\tketiga", "Baris kedua ketiga"),
+    ("  Dua   spasi  ", "Dua spasi"),
+    ("Cafe\u0301", "Café"),  # one form of the same letter (NFC)
+])
+def test_invisible_characters_go_and_spaces_are_tidied(text, expected):
+    assert clean_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-", " - ", "\u2013", "\u2014", "--", "\u200b-"])
+def test_a_lone_dash_means_empty(text):
+    assert clean_text(text) is None
+    assert parse_number(text) is None and parse_date(text) is None
+
+
+def test_codes_lose_invisible_characters_too():
+    assert parse_nib("3529\u200b010203040") == "3529010203040"
+    assert parse_phone("\ufeff0812\u200b3456 789") == "08123456789"
+
+
+def test_a_search_drops_what_a_field_would_refuse():
+    assert plain("bat\x00ik\u202e", refuse=False) == "batik"
+
+
+@given(st.text())
+def test_plain_text_never_keeps_a_control_an_invisible_or_a_bidi_character(text):
+    try:
+        result = plain(text)
+    except Invalid as exc:
+        assert exc.key in ("v.control_chars", "v.bidi_chars")
+        result = plain(text, refuse=False)
+    assert not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") or ch in BIDI_CONTROLS
+                   for ch in result)
+    assert result == result.strip()
