@@ -1,9 +1,11 @@
 """Engines and sessions: SQLite tuned for a small team (WAL, IMMEDIATE writers) or PostgreSQL."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -13,10 +15,26 @@ from db.settings import database_url
 _engines: dict[str, Engine] = {}
 
 
+def _private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), or make an existing
+    one so: it holds password hashes and owners' personal data. SQLite gives its -wal and
+    -shm files the mode of the database file."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:
+        pass  # a folder we cannot write: SQLite's own error says so when it opens the file
+
+
 def make_engine(url: str) -> Engine:
     """Build a new engine for a URL with the pragmas and pooling this app relies on."""
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        if not memory:
+            _private_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def data_dir() -> Path:
     """The folder holding the SQLite file, the demo cookie key and backups (created if missing)."""
     path = Path(os.environ.get("IKM_DATA_DIR") or ROOT / "data")
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)  # the database, its key and backups are the owner's alone
     return path
 
 

@@ -116,3 +116,20 @@ def test_production_preparation_creates_no_demo_accounts_or_data(engine):
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(User)).one() == 0
         assert s.exec(select(func.count()).select_from(Ikm)).one() == 0
+
+
+def test_the_sqlite_files_and_the_data_folder_are_the_owners_alone(tmp_path, monkeypatch):
+    from db.settings import data_dir
+
+    folder = tmp_path / "data"
+    monkeypatch.setenv("IKM_DATA_DIR", str(folder))
+    assert data_dir() == folder and oct(folder.stat().st_mode & 0o777) == "0o700"
+    old = folder / "lama.db"
+    old.write_bytes(b"")
+    old.chmod(0o644)  # a file made before the rule: tightened when opened
+    for path in (folder / "ikm.db", old):
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in folder.glob(path.name + "*")}
+        assert set(modes.values()) == {"0o600"}, modes
