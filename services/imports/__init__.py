@@ -33,10 +33,11 @@ from services.imports.report import (
     Limits,
     SheetReport,
 )
+from services.imports.sandbox import warm_up
 from services.imports.write import commit, error_frame, report_json
 
 __all__ = [
     "ALIASES", "KINDS", "LAYOUTS", "LIMITS", "ImportCellError", "ImportRefused", "ImportReport",
     "Limits", "SheetReport", "commit", "dry_run", "error_frame", "message", "read_upload",
-    "report_json",
+    "report_json", "warm_up",
 ]

@@ -35,6 +35,7 @@ QUEUE_SECONDS = 120.0
 _places = threading.BoundedSemaphore(WORKERS)
 _context_lock = threading.Lock()
 _context: list = []
+_warming: list = []
 
 
 class _Popen(popen_forkserver.Popen):
@@ -75,6 +76,24 @@ def _ctx():
             ctx.set_forkserver_preload(["services.imports.read"])
             _context.append(ctx)
         return _context[0]
+
+
+def warm_up() -> None:
+    """Start the forkserver in the background (it imports the readers once, a few seconds),
+    so that the first upload does not wait for it; once per process."""
+    with _context_lock:
+        if _warming:
+            return
+        _warming.append(True)
+
+    def start():
+        try:
+            _ctx()
+            forkserver.ensure_running()
+        except Exception as exc:  # noqa: BLE001  (the first upload starts it, or says why)
+            log.warning("upload reader warm-up failed: %r", exc)
+
+    threading.Thread(target=start, name="ikm-reader-warm-up", daemon=True).start()
 
 
 def _address_space() -> int:
