@@ -19,8 +19,8 @@ st.session_state.setdefault("lang", "id")
 
 try:
     ctx = app_context()
-except ConfigError as exc:
-    st.error(str(exc))
+except ConfigError as exc:  # one screen, both languages, no traceback
+    st.error(exc.bilingual(), icon=":material/block:")
     st.stop()
 
 g = ui_auth.gate(ctx)
@@ -45,4 +45,11 @@ if g.user is None:
     st.navigation([login], position="hidden").run()
     st.stop()
 
-st.navigation([chrome.page(spec) for spec in pages_for(g.user.role)]).run()
+pages = pages_for(g.user.role)
+refused = ui_auth.refused_page({spec.key for spec in pages})
+if refused is not None:
+    # A page of another role (or none at all) asked for by URL: say why this page opened
+    # instead, without saying whether the page exists.
+    st.warning(chrome.t("app.page_refused", page=refused) if refused
+               else chrome.t("app.page_refused_any"), icon=":material/block:")
+st.navigation([chrome.page(spec) for spec in pages]).run()

@@ -6,7 +6,12 @@ Fills the gaps of streamlit-authenticator listed in SECURITY.md; nothing here im
 import base64
 import hashlib
 import logging
+import math
 import os
+import string
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -14,7 +19,7 @@ from pathlib import Path
 
 import bcrypt
 import jwt
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from models import LoginAttempt, User, utcnow
 from models.enums import Role
@@ -22,6 +27,7 @@ from services import audit
 from services.config import AuthSettings
 from services.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from services.permissions import Actor, require
+from services.validation import Invalid, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +45,42 @@ DEMO_ACCOUNTS = [
 ]
 
 
+PASSWORD_LISTS = ("common_passwords.txt", "breached_passwords.txt")
+# Leet-speak read back as letters; "1" is tried both as i and as l.
+_LEET_I = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+                         "9": "g", "@": "a", "$": "s", "!": "i", "+": "t"})
+_LEET_L = str.maketrans({"1": "l"})
+_TAIL = frozenset(string.digits + string.punctuation + string.whitespace)
+_DEMO_FORMS = frozenset({DEMO_PASSWORD, "madura-demo", "maduredemo", "maduredemo2024",
+                         "madurademo", "madurademo2024"})
+
+
 @cache
 def common_passwords() -> frozenset[str]:
-    """A small list of passwords people pick first, lower-cased."""
-    path = Path(__file__).with_name("common_passwords.txt")
-    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
+    """Passwords from breaches and local favourites, lower-cased (see breached_passwords.md)."""
+    words: set[str] = set()
+    for name in PASSWORD_LISTS:
+        for line in Path(__file__).with_name(name).read_text(encoding="utf-8").splitlines():
+            word = line.strip().lower()
+            if word and not word.startswith("#"):
+                words.add(word)
+    return frozenset(words)
+
+
+def password_variants(password: str) -> set[str]:
+    """The forms a listed password hides behind: lower case, trailing digits, punctuation or
+    spaces taken off one at a time ("Password1234!" -> "password"), leet-speak read back."""
+    lowered = password.lower()
+    forms: set[str] = set()
+    end = len(lowered)
+    while end > 0:
+        body = lowered[:end]
+        leet = body.translate(_LEET_I)
+        forms.update((body, leet, body.translate(_LEET_L).translate(_LEET_I)))
+        if body[-1] not in _TAIL:
+            break
+        end -= 1
+    return forms
 
 
 def password_problems(password: str, username: str | None = None) -> list[str]:
@@ -53,9 +90,14 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
         problems.append("pw.too_short")
     if len(password) > MAX_PASSWORD:
         problems.append("pw.too_long")
+    if password != password.strip():
+        problems.append("pw.outer_spaces")  # the login form strips them: no way back in
+    forms = password_variants(password.strip()[:MAX_PASSWORD + 1])
     lowered = password.strip().lower()
-    if lowered in common_passwords() or (username and username.lower() in lowered) \
-            or len(set(lowered)) <= 2:
+    name = (username or "").strip().lower()
+    if forms & _DEMO_FORMS:
+        problems.append("pw.demo")
+    elif forms & common_passwords() or (name and name in lowered) or len(set(lowered)) <= 2:
         problems.append("pw.common")
     return problems
 
@@ -108,99 +150,241 @@ def credentials(session: Session) -> dict:
 
 
 # --- login limiter and check -------------------------------------------------------------------
+#
+# A login is decided in three steps so that bcrypt (0.25 s at cost 12) never runs inside a write
+# transaction, which on SQLite holds the database's only write lock (BEGIN IMMEDIATE):
+#   1. begin_login, in a read session: the lock state and the hash to check against;
+#   2. verify_login, with no session at all: bcrypt;
+#   3. finish_login, in a short write: the lock state again (concurrent attempts may have
+#      reached the cap meanwhile), the attempt row, and for a success the audit row.
+# attempt_login runs the three with the sessions it is handed.
+
+FAILED = "bad_credentials"
+LOGIN_CHECKS = int(os.environ.get("IKM_LOGIN_CHECKS") or max(1, (os.cpu_count() or 2) // 2))
+_LOGIN_CHECK_SLOTS = threading.BoundedSemaphore(LOGIN_CHECKS)
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class Lock:
+    rule: str  # pair (username + address), address, username
+    until: datetime  # when enough failures have left the window (if no new ones come)
+
+    def minutes_left(self, now: datetime | None = None) -> int:
+        """Whole minutes until the lock lifts, rounded up (at least 1)."""
+        seconds = (self.until - (now or utcnow())).total_seconds()
+        return max(1, math.ceil(seconds / 60))
+
 
 @dataclass(frozen=True)
 class LoginResult:
     ok: bool
     reason: str  # ok, bad_credentials, locked
     user: User | None = None
+    lock: Lock | None = None
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    # What the read step found: everything the hash check and the record step need.
+    username: str
+    ip: str
+    password_hash: str  # the user's, or the dummy hash (unknown, inactive or locked)
+    user_id: int | None
+    lock: Lock | None
 
 
 def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _lift_time(session: Session, conditions: list, threshold: int, now: datetime,
+               window: timedelta) -> datetime | None:
+    # The failures hold a lock while `threshold` of them are inside the window: it lifts when
+    # the threshold-th newest leaves it. None when fewer than `threshold` are inside now.
+    at = session.exec(
+        select(LoginAttempt.at).where(LoginAttempt.reason == FAILED,
+                                      LoginAttempt.at >= now - window, *conditions)
+        .order_by(LoginAttempt.at.desc()).offset(max(threshold, 1) - 1).limit(1)).first()
+    return None if at is None else _as_utc(at) + window
+
+
+def known_address(session: Session, *, username: str, ip: str, settings: AuthSettings,
+                  now: datetime | None = None) -> bool:
+    """Whether the user logged in successfully from this address within login_known_days."""
+    since = (now or utcnow()) - timedelta(days=settings.login_known_days)
+    return session.exec(select(LoginAttempt.id).where(
+        LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.ok,
+        LoginAttempt.at >= since).limit(1)).first() is not None
+
+
+def login_lock(session: Session, *, username: str, ip: str, settings: AuthSettings,
+               now: datetime | None = None) -> Lock | None:
+    """The lock on this username from this address, or None. Three rules (README, "Security"):
+
+    - pair: login_max_failures wrong passwords for this username from this address;
+    - address: login_max_failures_per_ip from this address, for every username that has not
+      logged in successfully from it in login_known_days (the office's own users keep working
+      behind a flooded NAT; known and unknown usernames of strangers answer alike);
+    - username: login_max_failures_per_user for this username from anywhere, from addresses
+      it has not logged in from in login_known_days.
+
+    Only wrong passwords count: attempts refused while locked do not extend a lock.
+    """
+    now = now or utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    locks = []
+    pair = _lift_time(session, [LoginAttempt.username == username, LoginAttempt.ip == ip],
+                      settings.login_max_failures, now, window)
+    if pair is not None:
+        locks.append(Lock("pair", pair))
+    address = _lift_time(session, [LoginAttempt.ip == ip], settings.login_max_failures_per_ip,
+                         now, window)
+    per_user = _lift_time(session, [LoginAttempt.username == username],
+                          settings.login_max_failures_per_user, now, window)
+    if (address or per_user) and not known_address(session, username=username, ip=ip,
+                                                   settings=settings, now=now):
+        locks += [Lock(rule, until) for rule, until in (("address", address),
+                                                        ("username", per_user)) if until]
+    return max(locks, key=lambda lock: lock.until) if locks else None
+
+
 def login_locked(session: Session, *, username: str, ip: str, settings: AuthSettings,
                  now: datetime | None = None) -> bool:
-    """Whether recent failures for this username from this address (or from the address) lock it.
+    """Whether a login of this username from this address is refused as locked now."""
+    return login_lock(session, username=username, ip=ip, settings=settings, now=now) is not None
 
-    Only wrong passwords count: attempts refused while locked do not extend the lock, so it
-    lifts one window after the last real failure.
+
+def _clean(username: str | None, ip: str | None) -> tuple[str, str]:
+    return (username or "").strip().lower()[:64], (ip or "unknown")[:64]
+
+
+def begin_login(session: Session, *, username: str, ip: str, settings: AuthSettings,
+                now: datetime | None = None) -> LoginCheck:
+    """Step 1 (read only): the lock state and the hash the password is checked against."""
+    username, ip = _clean(username, ip)
+    lock = login_lock(session, username=username, ip=ip, settings=settings, now=now)
+    user = get_user(session, username)
+    if lock is None and user is not None and user.active:
+        return LoginCheck(username, ip, user.password_hash, user.id, None)
+    return LoginCheck(username, ip, _dummy_hash(), None, lock)
+
+
+def verify_login(check: LoginCheck, password: str) -> bool:
+    """Step 2 (no database): one bcrypt check, whatever the case, so every answer costs the
+    same (unknown, inactive and locked usernames are checked against a dummy hash).
+
+    At most LOGIN_CHECKS checks run at once in this process (half the cores): a flood of
+    wrong passwords queues here instead of taking every core from the people at work.
     """
-    since = (now or utcnow()) - timedelta(seconds=settings.login_window_seconds)
-    failed = (select(func.count()).select_from(LoginAttempt)
-              .where(LoginAttempt.at >= since, LoginAttempt.reason == "bad_credentials"))
-    per_user = session.exec(failed.where(LoginAttempt.username == username,
-                                         LoginAttempt.ip == ip)).one()
-    if per_user >= settings.login_max_failures:
-        return True
-    return session.exec(failed.where(LoginAttempt.ip == ip)).one() \
-        >= settings.login_max_failures_per_ip
+    with _LOGIN_CHECK_SLOTS:
+        matches = verify_password(password or "", check.password_hash)
+    return matches and check.user_id is not None and check.lock is None
+
+
+def finish_login(session: Session, check: LoginCheck, *, ok: bool, settings: AuthSettings,
+                 now: datetime | None = None) -> LoginResult:
+    """Step 3 (a short write): record the attempt; for a success also last_login_at and an
+    audit row. The lock is asked again here: attempts running side by side may have reached
+    a cap since step 1, and then the answer is "locked" whether the password was right or not
+    (so that it tells nothing)."""
+    lock = check.lock or login_lock(session, username=check.username, ip=check.ip,
+                                    settings=settings, now=now)
+    if lock is not None:
+        session.add(LoginAttempt(username=check.username, ip=check.ip, ok=False,
+                                 reason="locked"))
+        log.warning("login locked (%s): user=%s ip=%s", lock.rule, check.username, check.ip)
+        return LoginResult(False, "locked", lock=lock)
+    user = session.get(User, check.user_id) if ok and check.user_id is not None else None
+    if user is None or not user.active or user.password_hash != check.password_hash:
+        # A wrong password, or the account changed between the steps (deactivated, reset).
+        session.add(LoginAttempt(username=check.username, ip=check.ip, ok=False, reason=FAILED))
+        log.info("login failed: user=%s ip=%s", check.username, check.ip)
+        return LoginResult(False, FAILED)
+    session.add(LoginAttempt(username=check.username, ip=check.ip, ok=True, reason="ok"))
+    user.last_login_at = utcnow()
+    session.add(user)
+    audit.record(session, username=user.username, action="login", table="user", row_id=user.id,
+                 after={"ip": check.ip}, data_changed=False)
+    return LoginResult(True, "ok", user)
+
+
+def attempt_login(*, read: SessionFactory, write: SessionFactory, username: str,
+                  password: str, ip: str, settings: AuthSettings) -> LoginResult:
+    """Check a login attempt and record it: the read, bcrypt outside any transaction, then
+    the short write (each factory opens a session; `write` commits on leaving)."""
+    with read() as session:
+        check = begin_login(session, username=username, ip=ip, settings=settings)
+    ok = verify_login(check, password)
+    with write() as session:
+        return finish_login(session, check, ok=ok, settings=settings)
 
 
 def check_login(session: Session, *, username: str, password: str, ip: str,
                 settings: AuthSettings) -> LoginResult:
-    """Check a login attempt, record it, and answer ok, bad_credentials or locked."""
-    username = (username or "").strip().lower()[:64]
-    ip = (ip or "unknown")[:64]
-    if login_locked(session, username=username, ip=ip, settings=settings):
-        verify_password(password, _dummy_hash())  # same cost as any other answer
-        session.add(LoginAttempt(username=username, ip=ip, ok=False, reason="locked"))
-        log.warning("login locked: user=%s ip=%s", username, ip)
-        return LoginResult(False, "locked")
-    user = get_user(session, username)
-    if user is None or not user.active:
-        verify_password(password, _dummy_hash())
-        ok = False
-    else:
-        ok = verify_password(password, user.password_hash)
-    session.add(LoginAttempt(username=username, ip=ip, ok=ok,
-                             reason="ok" if ok else "bad_credentials"))
-    if not ok:
-        log.info("login failed: user=%s ip=%s", username, ip)
-        return LoginResult(False, "bad_credentials")
-    user.last_login_at = utcnow()
-    session.add(user)
-    audit.record(session, username=username, action="login", table="user", row_id=user.id,
-                 after={"ip": ip}, data_changed=False)
-    return LoginResult(True, "ok", user)
+    """attempt_login within one session the caller commits (tests, scripts)."""
+    return attempt_login(read=lambda: nullcontext(session), write=lambda: nullcontext(session),
+                         username=username, password=password, ip=ip, settings=settings)
+
+
+def failed_logins(session: Session, *, limit: int = 200) -> list[dict]:
+    """The newest failed and refused login attempts, newest first (for the Admin page)."""
+    rows = session.exec(select(LoginAttempt).where(LoginAttempt.ok == False)  # noqa: E712
+                        .order_by(LoginAttempt.id.desc()).limit(limit)).all()
+    return [{"at": r.at, "username": r.username, "ip": r.ip, "reason": r.reason or FAILED}
+            for r in rows]
 
 
 # --- remembered sessions -----------------------------------------------------------------------
 
 def record_cookie_login(session: Session, *, username: str, ip: str) -> None:
-    """Audit a login by remembered cookie (the form's logins are audited by check_login)."""
+    """Audit a login by remembered cookie (the form's logins are audited by finish_login); it
+    counts as a successful login from that address for the limiter."""
     user = get_user(session, username)
     if user is not None:
         user.last_login_at = utcnow()
         session.add(user)
+        session.add(LoginAttempt(username=user.username, ip=ip[:64], ok=True, reason="cookie"))
         audit.record(session, username=user.username, action="login", table="user",
                      row_id=user.id, after={"ip": ip[:64], "via": "cookie"},
                      data_changed=False)
+
+
+COOKIE_FIELDS = frozenset({"username", "exp_date"})
+COOKIE_CLOCK_SLACK = 300  # seconds a token's exp_date may exceed now + expiry (clock steps)
 
 
 def token_username(session: Session, *, token: str | None, settings: AuthSettings,
                    now: datetime | None = None) -> str | None:
     """The username of a valid, unrevoked remember-me cookie, or None for anything else.
 
-    Malformed, forged (wrong key), expired and revoked tokens all answer None, never raise.
+    Only the library's own shape passes: exactly {username, exp_date}, the username a string
+    equal to a stored (lower-case) username, exp_date a finite number (not a bool) in the
+    future and no further ahead than the cookie's lifetime. Malformed, forged (wrong key),
+    expired, revoked and oddly shaped tokens all answer None, never raise: the library would
+    trip over some of them ("ADMIN", a text exp_date) further on.
     """
-    if not token:
+    if not token or not isinstance(token, str):
         return None
     try:
         payload = jwt.decode(token, settings.cookie_key, algorithms=["HS256"])
-        username = str(payload["username"])
-        exp = float(payload["exp_date"])
     except Exception:  # noqa: BLE001  (any decoding problem means "no cookie")
         return None
+    if not isinstance(payload, dict) or set(payload) != COOKIE_FIELDS:
+        return None
+    username, exp = payload["username"], payload["exp_date"]
+    if type(username) is not str or not username or username != username.strip().lower():
+        return None
+    if type(exp) not in (int, float) or (type(exp) is float and not math.isfinite(exp)):
+        return None
     now_ts = (now or utcnow()).timestamp()
-    if exp <= now_ts:
+    lifetime = settings.cookie_expiry_days * 86400
+    if not now_ts < exp <= now_ts + lifetime + COOKIE_CLOCK_SLACK:
         return None
-    issued = exp - settings.cookie_expiry_days * 86400
     user = get_user(session, username)
-    if user is None or not user.active:
+    if user is None or user.username != username or not user.active:
         return None
-    if issued < _as_utc(user.sessions_valid_after).timestamp():
+    if exp - lifetime < _as_utc(user.sessions_valid_after).timestamp():
         return None
     return user.username
 
@@ -250,7 +434,9 @@ def change_own_password(session: Session, *, actor: Actor, current: str, new: st
 
 
 def _validate_user_fields(session: Session, *, role: str, kabupaten_code: str | None,
-                          display_name: str) -> dict:
+                          display_name, email=None) -> tuple[dict, dict]:
+    """Problems of an account's fields, and the clean name and e-mail (the text rule of every
+    other form: no control or bidi characters, spaces tidied)."""
     from models import Kabupaten
 
     errors: dict[str, list[str]] = {}
@@ -260,9 +446,16 @@ def _validate_user_fields(session: Session, *, role: str, kabupaten_code: str | 
         errors["kabupaten_code"] = ["err.unknown_kabupaten"]
     if kabupaten_code and role != Role.staff:
         errors.setdefault("kabupaten_code", []).append("err.scope_staff_only")
-    if not display_name.strip():
+    clean: dict = {}
+    for name, value, max_len in (("display_name", display_name, 120), ("email", email, 254)):
+        try:
+            clean[name] = clean_text(value, max_len)
+        except Invalid as exc:
+            errors[name] = [exc.key]
+            clean.setdefault("_details", {})[name] = (exc.key, exc.params)
+    if not clean.get("display_name") and "display_name" not in errors:
         errors["display_name"] = ["err.required"]
-    return errors
+    return errors, clean
 
 
 def create_user(session: Session, *, actor: Actor | None, username: str, display_name: str,
@@ -272,8 +465,9 @@ def create_user(session: Session, *, actor: Actor | None, username: str, display
     if actor is not None:
         require(actor, "user.manage")
     username = (username or "").strip().lower()
-    errors = _validate_user_fields(session, role=role, kabupaten_code=kabupaten_code or None,
-                                   display_name=display_name or username)
+    errors, clean = _validate_user_fields(session, role=role,
+                                          kabupaten_code=kabupaten_code or None,
+                                          display_name=display_name or username, email=email)
     if not username or not username.replace("_", "").replace(".", "").replace("-", "").isalnum() \
             or len(username) > 64:
         errors["username"] = ["err.bad_username"]
@@ -283,9 +477,11 @@ def create_user(session: Session, *, actor: Actor | None, username: str, display
     if problems:
         errors["password"] = problems
     if errors:
-        raise ValidationFailed("err.validation", errors=errors)
-    user = User(username=username, display_name=(display_name or username).strip(),
-                email=(email or "").strip() or None, role=Role(role).value,
+        raise ValidationFailed("err.validation", errors=errors,
+                               details={**{f: (k[0], {}) for f, k in errors.items()},
+                                        **clean.get("_details", {})})
+    user = User(username=username, display_name=clean["display_name"],
+                email=clean["email"], role=Role(role).value,
                 kabupaten_code=kabupaten_code or None, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -304,19 +500,22 @@ def update_user(session: Session, *, actor: Actor, user_id: int, expected_versio
         raise ServiceError("err.not_found")
     if user.version != expected_version:
         raise StaleRecord()
-    errors = _validate_user_fields(session, role=role, kabupaten_code=kabupaten_code or None,
-                                   display_name=display_name)
+    errors, clean = _validate_user_fields(session, role=role,
+                                          kabupaten_code=kabupaten_code or None,
+                                          display_name=display_name, email=email)
     if user.username == actor.username and (role != user.role or not active):
         errors["role"] = ["err.self_lockout"]
     if errors:
-        raise ValidationFailed("err.validation", errors=errors)
+        raise ValidationFailed("err.validation", errors=errors,
+                               details={**{f: (k[0], {}) for f, k in errors.items()},
+                                        **clean.get("_details", {})})
     before = audit.snapshot(user)
     revoke = (role != user.role or (kabupaten_code or None) != user.kabupaten_code
               or active != user.active)
-    user.display_name = display_name.strip()
+    user.display_name = clean["display_name"]
     user.role = Role(role).value
     user.kabupaten_code = kabupaten_code or None
-    user.email = (email or "").strip() or None
+    user.email = clean["email"]
     user.active = active
     if revoke:
         user.sessions_valid_after = utcnow()
@@ -355,6 +554,41 @@ def ensure_demo_accounts(session: Session) -> int:
         audit.record(session, username="system", action="create", table="user",
                      after={"demo_accounts": made})
     return made
+
+
+def demo_leftovers(session: Session) -> list[str]:
+    """Active accounts a production database must not have: the demo usernames, and any
+    account whose password is still the demo password (bcrypt, so this is for start-up)."""
+    demo_names = {name for name, *_ in DEMO_ACCOUNTS}
+    users = session.exec(select(User).where(User.active)).all()
+    found = {u.username for u in users if u.username in demo_names}
+    others = [u for u in users if u.username not in demo_names]
+    if others:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # bcrypt frees the GIL
+            hits = pool.map(lambda u: verify_password(DEMO_PASSWORD, u.password_hash), others)
+            found |= {u.username for u, hit in zip(others, hits, strict=True) if hit}
+    return sorted(found)
+
+
+def disable_demo_accounts(session: Session, *, actor: Actor | None) -> list[str]:
+    """Deactivate every demo leftover (see demo_leftovers) and end their sessions; audited.
+    `actor=None` is the command line. Returns the usernames disabled."""
+    if actor is not None:
+        require(actor, "user.manage")
+    names = demo_leftovers(session)
+    now = utcnow()
+    for name in names:
+        user = get_user(session, name)
+        user.active = False
+        user.sessions_valid_after = now
+        session.add(user)
+        session.flush()
+        audit.record(session, username=actor.username if actor else "cli", action="update",
+                     table="user", row_id=user.id, before={"active": True},
+                     after={"active": False, "reason": "demo_account"})
+    return names
 
 
 def set_language(session: Session, *, actor: Actor, language: str) -> None:

@@ -1,7 +1,12 @@
 """Authentication glue: one streamlit-authenticator per run, hardened as SECURITY.md asks."""
 
+import functools
 import logging
+import math
+import re
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +16,9 @@ from streamlit_authenticator.utilities.exceptions import LoginError
 from db import read_session, write_session
 from models import User, utcnow
 from services import auth
+from services.proxies import client_address
 from ui.context import AppContext
+from ui.format import WIB
 from ui.i18n import t
 
 log = logging.getLogger(__name__)
@@ -24,22 +31,24 @@ class Gate:
     user: User | None
 
 
-def client_ip(trust_proxy_headers: bool = False) -> str:
-    """The client's address: the proxy's X-Forwarded-For / X-Real-IP when trusted, else the
-    socket's; 'local' for loopback (Streamlit reports none there), 'unknown' without a request."""
+def client_ip(trusted_proxies: tuple = ()) -> str:
+    """The client's address for the login limiter: the socket's peer, or, when the peer is a
+    trusted proxy, the first untrusted hop of X-Forwarded-For read from the right
+    (services.proxies holds the rule); 'unknown' without a request."""
     try:
-        if trust_proxy_headers:
-            headers = st.context.headers
-            forwarded = headers.get("X-Forwarded-For") or headers.get("X-Real-Ip") or ""
-            first = forwarded.split(",")[0].strip() if isinstance(forwarded, str) else ""
-            if first:
-                return first
-        ip = st.context.ip_address
-    except Exception:  # noqa: BLE001  (no request context, as in AppTest)
+        peer = st.context.ip_address  # None on loopback
+        forwarded = ", ".join(st.context.headers.get_all("X-Forwarded-For")) \
+            if trusted_proxies else None
+    except Exception:  # noqa: BLE001  (no request context)
         return "unknown"
-    if ip is None:
-        return "local"
-    return ip if isinstance(ip, str) and ip else "unknown"
+    return client_address(peer, forwarded, trusted_proxies)
+
+
+def _https() -> bool:
+    try:
+        return str(st.context.url or "").startswith("https://")
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _cookie(name: str) -> str | None:
@@ -81,11 +90,13 @@ def gate(ctx: AppContext) -> Gate:
 
     def check_credentials(username: str, password: str) -> bool:
         ss.pop("_flash", None)  # a new attempt replaces the "session ended" notice
-        with write_session(ctx.engine) as session:
-            result = auth.check_login(session, username=username, password=password,
-                                      ip=client_ip(settings.trust_proxy_headers),
-                                      settings=settings)
+        # bcrypt runs between a read and a short write, never inside a write transaction.
+        result = auth.attempt_login(read=lambda: read_session(ctx.engine),
+                                    write=lambda: write_session(ctx.engine),
+                                    username=username, password=password,
+                                    ip=client_ip(settings.trusted_proxies), settings=settings)
         ss["_login_reason"] = result.reason
+        ss["_login_lock"] = result.lock
         if result.ok:
             ss["auth_at"] = utcnow()
         return result.ok
@@ -93,6 +104,10 @@ def gate(ctx: AppContext) -> Gate:
     # Our check replaces the library's: limiter, equal timing, audit, fresh hashes.
     authenticator.authentication_controller.authentication_model.check_credentials = \
         check_credentials
+    if _https():
+        # The library leaves out Secure; over HTTPS the cookie must never travel in clear.
+        manager = authenticator.cookie_controller.cookie_model.cookie_manager
+        manager.set = functools.partial(manager.set, secure=True)
     if not ss.get("authentication_status"):
         try:
             authenticator.login(location="unrendered")  # honours a valid remembered cookie
@@ -102,7 +117,7 @@ def gate(ctx: AppContext) -> Gate:
             ss["auth_at"] = ss.pop("_cookie_auth_at", utcnow())
             with write_session(ctx.engine) as session:  # a remembered login is a login too
                 auth.record_cookie_login(session, username=ss["username"],
-                                         ip=client_ip(settings.trust_proxy_headers))
+                                         ip=client_ip(settings.trusted_proxies))
     user = None
     if ss.get("authentication_status") and ss.get("username"):
         ss.setdefault("auth_at", utcnow())  # sessions injected by tests
@@ -156,8 +171,12 @@ def login_form(g: Gate, ctx: AppContext) -> None:
         ss["authentication_status"] = False
     if ss.get("authentication_status") is False:
         if ss.get("_login_reason") == "locked":
-            minutes = max(1, -(-ctx.settings.login_window_seconds // 60))
-            st.error(t("login.locked", minutes=minutes))
+            lock = ss.get("_login_lock")
+            until = lock.until if lock is not None else \
+                utcnow() + timedelta(seconds=ctx.settings.login_window_seconds)
+            minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+            st.error(t("login.locked_until", minutes=minutes,
+                       time=until.astimezone(WIB).strftime("%H:%M")))
         else:
             st.error(t("login.failed"))
 
@@ -169,3 +188,55 @@ def logout(g: Gate, ctx: AppContext) -> None:
         with write_session(ctx.engine) as session:
             auth.revoke_sessions(session, username=username, reason="logout")
     _end_session(g.authenticator)
+
+
+_SLUG = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_NOT_PAGES = {"login", "_stcore", "component", "media"}  # not pages: never refused
+
+
+def _asked_page() -> str | None:
+    # The first path segment of the browser's URL below the base path ("" for the root).
+    try:
+        url = st.context.url
+        base = str(st.get_option("server.baseUrlPath") or "")
+    except Exception:  # noqa: BLE001  (no request context)
+        return None
+    if not url:
+        return None
+    parts = [part for part in urlsplit(url).path.split("/") if part]
+    prefix = [part for part in base.split("/") if part]
+    if prefix and parts[:len(prefix)] == prefix:
+        parts = parts[len(prefix):]
+    return parts[0] if parts else ""
+
+
+def refused_page(allowed: set[str]) -> str | None:
+    """The page the browser's URL asked for that the user's role has not: its name (when it
+    is a plain word) or "" (when it is not); None when nothing was refused.
+
+    Streamlit opens the default page instead and puts the root in the address bar, so the
+    refusal is kept for the runs of the page it landed on, until the user goes elsewhere.
+    """
+    ss = st.session_state
+    asked = _asked_page()
+    if asked and asked not in allowed and asked not in _NOT_PAGES:
+        ss["_refused_page"] = asked if _SLUG.fullmatch(asked) else ""
+        _land_on_default_page()
+    elif asked:  # another page of the role: the notice has done its work
+        ss.pop("_refused_page", None)
+    return ss.get("_refused_page")
+
+
+def _land_on_default_page() -> None:
+    # Without this, st.navigation finds no page for the URL and Streamlit shows its own English
+    # "Page not found ... does not seem to exist" dialog over our notice. Clearing the run's
+    # page intent makes it open the default page plainly. Streamlit internals (1.67): when they
+    # change, the dialog simply comes back.
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run = get_script_run_ctx()
+        if run is not None and run.pages_manager.intended_page_script_hash in (None, ""):
+            run.pages_manager.set_script_intent("", "")
+    except Exception:  # noqa: BLE001
+        log.debug("could not clear the page intent", exc_info=True)

@@ -267,3 +267,146 @@ def test_wrong_passwords_lock_username_then_release(lockout_server, new_page):
     assert login(page, "penilai", DEMO_PASSWORD), error_texts(page)
     assert nav_labels(page) == DEMO_NAV["penilai"]
     assert_no_traceback(page, lockout_server)
+
+
+# --- issue 12: odd cookies, cookie attributes, refused deep links, spoofed proxy headers ---------
+
+def _odd(payload_of):
+    return lambda key: sign(payload_of(time.time() + 3600), key)
+
+
+# Validly signed (the real key) but not in the library's shape: each must mean "no cookie"
+# (before, "ADMIN" and a text exp_date made the library trip further on).
+ODD_COOKIES = {
+    "username_upper_case": _odd(lambda exp: {"username": "ADMIN", "exp_date": exp}),
+    "exp_date_numeric_text": _odd(lambda exp: {"username": "admin", "exp_date": str(int(exp))}),
+    "exp_date_nan_text": _odd(lambda exp: {"username": "admin", "exp_date": "NaN"}),
+    "exp_date_huge": _odd(lambda exp: {"username": "admin", "exp_date": 10 ** 30}),
+    "exp_date_bool": _odd(lambda exp: {"username": "admin", "exp_date": True}),
+    "username_list": _odd(lambda exp: {"username": ["admin"], "exp_date": exp}),
+    "username_dict": _odd(lambda exp: {"username": {"admin": 1}, "exp_date": exp}),
+    "no_username": _odd(lambda exp: {"exp_date": exp}),
+    "extra_field": _odd(lambda exp: {"username": "admin", "exp_date": exp, "role": "admin"}),
+}
+
+
+@pytest.mark.parametrize("kind", list(ODD_COOKIES))
+def test_validly_signed_odd_cookie_shows_login_form_without_traceback(server, cookie_key,
+                                                                      new_page, kind):
+    log_from = len(server.log_text())
+    page = with_cookie(new_page, server, ODD_COOKIES[kind](cookie_key))
+    goto(page, server)
+    assert_login_form(page)
+    assert_no_traceback(page, server, log_from)
+
+
+def test_the_remember_me_cookie_is_samesite_strict_and_not_httponly(server, new_page):
+    # What README's security section says, read from the browser: the library sets the cookie
+    # from the page (so it cannot be HttpOnly) with SameSite=Strict; over plain HTTP no Secure.
+    page = new_page()
+    goto(page, server)
+    assert login(page, "tamu")
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"] is False
+    assert cookie["secure"] is False
+    assert 0 < cookie["expires"] - time.time() <= DAY + 60  # one day at most
+
+
+@pytest.mark.parametrize("path", ["/admin", "/halaman-rahasia"])
+def test_a_page_of_another_role_asked_by_url_says_why(server, new_page, path):
+    first = new_page()
+    goto(first, server)
+    assert login(first, "tamu")
+    page = with_cookie(new_page, server, auth_cookie(first))
+    goto(page, server, path)
+    assert logged_in(page)
+    page.wait_for_timeout(1000)
+    settle(page)
+    name = path.strip("/")
+    notice = page.locator('[data-testid="stAlertContentWarning"]')
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text(f"Halaman '{name}' tidak tersedia untuk peran Anda.")
+    # It landed on Ringkasan, and the notice says nothing else (not whether the page exists).
+    expect(page.get_by_role("heading", name="Ringkasan program")).to_be_visible()
+    expect(page.get_by_role("heading", name="Administrasi")).to_have_count(0)
+    expect(page.get_by_role("dialog")).to_have_count(0)  # not Streamlit's "Page not found"
+    assert nav_labels(page) == DEMO_NAV["tamu"]
+    assert_no_traceback(page, server)
+    shot(page, f"refused_{name}")
+    # Going on to another page of the role, the notice has done its work.
+    watch_runs(page)
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Akun").click()
+    wait_for_run(page)
+    expect(notice).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def direct_server(server_factory):
+    """No trusted proxy; FORWARDED_ALLOW_IPS="" stops uvicorn (under Streamlit) from reading
+    X-Forwarded-For itself, so the app's own rule is what the test sees."""
+    return server_factory(FORWARDED_ALLOW_IPS="")
+
+
+@pytest.fixture(scope="module")
+def proxied_server(server_factory):
+    """The browser stands in for nginx on this host: 127.0.0.1 is a trusted proxy."""
+    return server_factory(FORWARDED_ALLOW_IPS="", IKM_TRUSTED_PROXIES="127.0.0.1")
+
+
+def attempts(server, username: str) -> list[tuple[str, str]]:
+    """(ip, reason) of every login attempt recorded for a username, in order."""
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT ip, reason FROM loginattempt WHERE username = ? ORDER BY id",
+                          (username,)).fetchall()
+
+
+def login_via(new_page, server, forwarded: str, username: str, password: str):
+    """A fresh browser whose requests carry this X-Forwarded-For; True when logged in."""
+    page = new_page(extra_http_headers={"X-Forwarded-For": forwarded})
+    goto(page, server)
+    return login(page, username, password), page
+
+
+def test_spoofed_forwarded_for_is_ignored_without_a_trusted_proxy(direct_server, new_page):
+    # Before: with proxy headers trusted, every attempt with another X-Forwarded-For was a new
+    # client, and 8 wrong passwords for kepala were never locked.
+    for n in range(1, 6):
+        ok, page = login_via(new_page, direct_server, f"6.6.6.{n}", "kepala", f"salah-{n}-xx")
+        assert not ok and error_texts(page) == [FAILED]
+    ok, page = login_via(new_page, direct_server, "6.6.6.99", "kepala", DEMO_PASSWORD)
+    assert not ok and error_texts(page)[0].startswith(LOCKED), error_texts(page)
+    assert "Coba lagi dalam" in error_texts(page)[0] and "WIB" in error_texts(page)[0]
+    assert {ip for ip, _ in attempts(direct_server, "kepala")} == {"127.0.0.1"}
+
+
+def test_a_trusted_proxy_is_read_right_to_left(proxied_server, new_page):
+    # nginx appends the address it saw; whatever the client wrote stays on the left.
+    for n in range(1, 6):
+        ok, _ = login_via(new_page, proxied_server, f"6.6.6.{n}, 198.51.100.7", "kepala",
+                          f"salah-{n}-xx")
+        assert not ok
+    ok, page = login_via(new_page, proxied_server, "6.6.6.99, 198.51.100.7", "kepala",
+                         DEMO_PASSWORD)
+    assert not ok and error_texts(page)[0].startswith(LOCKED), error_texts(page)
+    assert {ip for ip, _ in attempts(proxied_server, "kepala")} == {"198.51.100.7"}
+    # Another user behind the same proxy from another address is not affected.
+    ok, _ = login_via(new_page, proxied_server, "198.51.100.8", "kepala", DEMO_PASSWORD)
+    assert ok
+
+
+def test_a_username_flooded_from_many_addresses_locks_new_addresses_only(proxied_server,
+                                                                         new_page):
+    # penilai works from 192.0.2.50; then wrong passwords arrive from ten other addresses.
+    ok, _ = login_via(new_page, proxied_server, "192.0.2.50", "penilai", DEMO_PASSWORD)
+    assert ok
+    page = new_page()
+    for n in range(1, 11):
+        page.set_extra_http_headers({"X-Forwarded-For": f"203.0.113.{n}"})
+        goto(page, proxied_server)
+        assert not login(page, "penilai", f"salah-{n}-xx")
+        assert error_texts(page) == [FAILED], n
+    ok, page = login_via(new_page, proxied_server, "203.0.113.200", "penilai", DEMO_PASSWORD)
+    assert not ok and error_texts(page)[0].startswith(LOCKED)
+    ok, _ = login_via(new_page, proxied_server, "192.0.2.50", "penilai", DEMO_PASSWORD)
+    assert ok, "the attacker locked penilai out of the address she works from"

@@ -24,7 +24,13 @@ def test_demo_login_page_lists_accounts_and_badge(demo_db):
 
 
 def test_production_with_a_strong_key_shows_no_demo_accounts(demo_db):
-    at = fresh_app(demo=False, auth={"cookie_key": "p" * 20 + "Q" * 20})
+    from db.engine import get_engine, write_session
+    from services.auth import disable_demo_accounts
+
+    with write_session(get_engine()) as session:  # production refuses active demo accounts
+        disable_demo_accounts(session, actor=None)
+    at = fresh_app(demo=False, auth={"cookie_key": "89S6RIRZ0GdAX662k_4l2DOlxLe4Na3GLmoIn-"
+                                                   "BrNKzdn1uPlUl3dmjqCOlQToqU"})
     at.run()
     assert not at.exception
     assert [w.label for w in at.text_input] == ["Nama pengguna", "Kata sandi"]
