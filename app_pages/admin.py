@@ -7,12 +7,12 @@ from db import read_session, write_session
 from models.enums import Role
 from services import auth, trash
 from services.audit import user_audit
-from services.backup import backup_for_download
 from services.errors import ServiceError
 from services.reference import kabupaten_options
+from ui.backup_panel import backup_panel
 from ui.data import show_service_error
-from ui.format import fmt_datetime, today_wib
-from ui.i18n import t
+from ui.format import fmt_datetime, md
+from ui.i18n import CATALOGUE, t
 from ui.session import context, current_actor
 
 ctx = context()
@@ -64,7 +64,7 @@ with create_tab, st.form("admin_new_user", clear_on_submit=False, enter_to_submi
         except ServiceError as exc:
             show_service_error(exc)
         else:
-            st.success(t("admin.created", username=made.username))
+            st.success(t("admin.created", username=md(made.username)))
             st.rerun()
 
 with edit_tab:
@@ -91,7 +91,7 @@ with edit_tab:
             except ServiceError as exc:
                 show_service_error(exc)
             else:
-                st.session_state["_admin_flash"] = t("admin.saved", username=target.username)
+                st.session_state["_admin_flash"] = t("admin.saved", username=md(target.username))
                 st.rerun()
     with st.form(f"admin_reset_{target.id}", clear_on_submit=True, enter_to_submit=False):
         st.markdown(f"**{t('admin.reset_password')}** · `{target.username}`")
@@ -105,7 +105,7 @@ with edit_tab:
             except ServiceError as exc:
                 show_service_error(exc)
             else:
-                st.success(t("admin.reset_done", username=target.username))
+                st.success(t("admin.reset_done", username=md(target.username)))
 
 with trash_tab:
     with read_session(ctx.engine) as session:
@@ -136,16 +136,27 @@ with backup_tab:
     st.caption(t("admin.backup_help"))
     if ctx.engine.dialect.name != "sqlite":
         st.info(t("admin.backup_pg"))
-    elif st.button(t("admin.backup_make"), key="admin_backup"):
-        with write_session(ctx.engine) as session:
-            data = backup_for_download(ctx.engine, session, actor=actor)
-        st.download_button(t("admin.backup_download"), data=data, mime="application/x-sqlite3",
-                           file_name=f"ikm-madura-{today_wib().isoformat()}.db",
-                           icon=":material/download:", on_click="ignore")
+    else:  # encrypted with the admin's passphrase, made on click (ui/backup_panel.py)
+        backup_panel(ctx.engine, actor)
 
 with audit_tab:
     with read_session(ctx.engine) as session:
         entries = user_audit(session, limit=200)
-    for entry in entries:
-        entry["at"] = fmt_datetime(entry["at"])
-    st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch")
+        failed = auth.failed_logins(session, limit=200)
+    st.dataframe(pd.DataFrame([{
+        t("admin.fl_time"): fmt_datetime(e["at"]), t("admin.fl_user"): e["username"] or "",
+        t("admin.audit_action"): t(f"admin.audit_action.{e['action']}")
+        if f"admin.audit_action.{e['action']}" in CATALOGUE["id"] else e["action"],
+        t("admin.audit_change"): e["change"]} for e in entries]),
+        hide_index=True, width="stretch", key="admin_user_audit")
+    st.subheader(t("admin.fl_title"))
+    st.caption(t("admin.fl_help"))
+    if not failed:
+        st.caption(t("admin.fl_none"))
+    else:
+        st.dataframe(pd.DataFrame([{
+            t("admin.fl_time"): fmt_datetime(f["at"]), t("admin.fl_user"): f["username"],
+            t("admin.fl_address"): f["ip"],
+            t("admin.fl_reason"): t(f"admin.fl_reason_{f['reason']}")
+            if f["reason"] in ("bad_credentials", "locked") else f["reason"]} for f in failed]),
+            hide_index=True, width="stretch", key="admin_failed_logins")

@@ -1,5 +1,6 @@
 """Command line: python -m db upgrade | seed-demo [--ikm N] | create-user USERNAME --role ROLE
-[--kabupaten CODE] | backup PATH. Errors are one line on stderr with a non-zero exit."""
+[--kabupaten CODE] | disable-demo-accounts | backup PATH [--encrypt] | restore-backup FILE TARGET.
+Errors are one line on stderr with a non-zero exit."""
 
 import argparse
 import getpass
@@ -85,12 +86,81 @@ def _cmd_create_user(args) -> str:
     return f"user {user.username} created with role {user.role}{scope}"
 
 
+def _cmd_disable_demo_accounts(_args) -> str:
+    from services.auth import disable_demo_accounts, list_users
+
+    engine = get_engine()
+    upgrade(engine)
+    with write_session(engine) as session:
+        names = disable_demo_accounts(session, actor=None)
+        admins = [u for u in list_users(session) if u.active and u.role == "admin"]
+    if not names:
+        return "no active demo accounts and no account with the demo password: nothing to do"
+    hint = "" if admins else "; no active admin is left: python -m db create-user NAME --role admin"
+    return (f"{len(names)} account(s) disabled and their sessions revoked: "
+            f"{', '.join(names)}{hint}")
+
+
 def _cmd_backup(args) -> str:
-    from services.backup import backup_sqlite
+    from services.backup import backup_sqlite, write_encrypted_backup
+    from services.errors import ServiceError
 
     target = Path(args.path)
-    size = backup_sqlite(get_engine(), target)
-    return f"backup written to {target} ({size:,} bytes)"
+    if not args.encrypt:
+        size = backup_sqlite(get_engine(), target)
+        return f"backup written to {target} ({size:,} bytes)"
+    if target.exists():  # before asking for a passphrase
+        raise ValueError(f"{target} already exists; choose a new file name")
+    try:
+        size = write_encrypted_backup(get_engine(), target, _backup_passphrase(confirm=True))
+    except ServiceError as exc:
+        raise ValueError(_english(exc)) from None
+    return (f"encrypted backup written to {target} ({size:,} bytes, AES-256 ZIP; "
+            f"restore with python -m db restore-backup or 7-Zip)")
+
+
+def _cmd_restore_backup(args) -> str:
+    from services.backup import restore_backup
+    from services.errors import ServiceError
+
+    source, target = Path(args.file), Path(args.target)
+    if target.exists():  # before asking for a passphrase
+        raise ValueError(f"{target} already exists; choose a new file name (never overwritten)")
+    if not source.is_file():
+        raise ValueError(f"backup file {source} not found")
+    try:
+        done = restore_backup(source, target, _backup_passphrase(confirm=False))
+    except ServiceError as exc:
+        raise ValueError(_english(exc)) from None
+    return (f"backup {source} restored to {target} ({done['bytes']:,} bytes, integrity ok, "
+            f"{done['users']} users, {done['ikm']} IKM)")
+
+
+def _backup_passphrase(*, confirm: bool) -> str:
+    # From IKM_BACKUP_PASSPHRASE, or asked without echo; never printed or logged.
+    passphrase = os.environ.get("IKM_BACKUP_PASSPHRASE")
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            raise ValueError("set IKM_BACKUP_PASSPHRASE or run in a terminal to be asked for the "
+                             "passphrase")
+        passphrase = getpass.getpass("Backup passphrase: ")
+        if confirm and getpass.getpass("Repeat the passphrase: ") != passphrase:
+            raise ValueError("the two passphrases differ")
+    return passphrase
+
+
+def _english(exc) -> str:
+    # A service's refusal in English (the CLI's language), with the parameters filled in.
+    from services.errors import ValidationFailed
+    from ui.catalogue import CATALOGUE
+
+    texts = CATALOGUE["en"]
+    if isinstance(exc, ValidationFailed):
+        details = exc.params.get("details") or {f: (keys[0], {}) for f, keys in exc.errors.items()}
+        return "; ".join(f"{texts.get('field.' + field, field)}: "
+                         f"{texts.get(key, key).format(**params)}"
+                         for field, (key, params) in details.items())
+    return texts.get(exc.key, exc.key).format(**exc.params)
 
 
 def _safe(url: str) -> str:
@@ -121,12 +191,23 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--kabupaten", help="regency code for a scoped staff account, e.g. 35.29")
     create.add_argument("--name", help="display name")
     create.add_argument("--email")
+    sub.add_parser("disable-demo-accounts",
+                   help="deactivate demo accounts and accounts with the demo password")
     backup = sub.add_parser("backup", help="write a consistent copy of the SQLite database")
     backup.add_argument("path")
+    backup.add_argument("--encrypt", action="store_true",
+                        help="write an AES-256 encrypted ZIP (passphrase from "
+                             "IKM_BACKUP_PASSPHRASE or asked)")
+    restore = sub.add_parser("restore-backup", help="decrypt and verify an encrypted backup into "
+                                                    "a new database file")
+    restore.add_argument("file", help="the encrypted backup (.zip)")
+    restore.add_argument("target", help="the database file to write (must not exist)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     handlers = {"upgrade": _cmd_upgrade, "seed-demo": _cmd_seed_demo,
-                "create-user": _cmd_create_user, "backup": _cmd_backup}
+                "create-user": _cmd_create_user, "backup": _cmd_backup,
+                "disable-demo-accounts": _cmd_disable_demo_accounts,
+                "restore-backup": _cmd_restore_backup}
     try:
         print(handlers[args.command](args))
     except Exception as exc:  # noqa: BLE001  (one clear line, no traceback)

@@ -29,7 +29,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "login.password": "Kata sandi",
         "login.submit": "Masuk",
         "login.failed": "Nama pengguna atau kata sandi salah.",
-        "login.locked": "Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit.",
         "login.demo_accounts": "Akun demo",
         "login.demo_help": "Semua akun demo memakai kata sandi **{password}**.",
         "login.col_user": "Nama pengguna",
@@ -66,7 +65,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "account.save": "Simpan kata sandi",
         "account.mismatch": "Kedua kata sandi baru tidak sama.",
         "account.changed": "Kata sandi diganti. Sesi di perangkat lain telah diakhiri.",
-        "account.policy": "Minimal 12 dan maksimal 128 karakter; bukan kata sandi umum.",
+        "account.policy": "Minimal 12 dan maksimal 128 karakter, tanpa spasi di awal atau "
+                          "akhir; bukan kata sandi umum atau bocor.",
         "admin.title": "Administrasi",
         "admin.users": "Pengguna",
         "admin.new_user": "Pengguna baru",
@@ -104,10 +104,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin.trash_pick": "Pilih data untuk dipulihkan",
         "admin.trash_restore": "Pulihkan",
         "admin.backup_help": "Salinan basis data SQLite yang konsisten, aman dibuat saat aplikasi "
-                             "dipakai. Simpan di tempat yang aman: berisi data pribadi.",
+                             "dipakai, dienkripsi (ZIP AES-256) dengan frasa sandi yang Anda "
+                             "ketik. Berisi data pribadi: simpan di tempat yang aman.",
         "admin.backup_pg": "Basis data PostgreSQL: cadangkan dengan pg_dump.",
         "admin.backup_make": "Buat cadangan",
-        "admin.backup_download": "Unduh cadangan",
+        "admin.backup_download": "Unduh cadangan terenkripsi",
         "err.validation": "Periksa isian yang ditandai.",
         "err.forbidden": "Anda tidak berwenang melakukan ini.",
         "err.out_of_scope": "Data ini di luar wilayah Anda.",
@@ -132,6 +133,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "field.role": "Peran",
         "field.kabupaten_code": "Wilayah",
         "field.display_name": "Nama tampilan",
+        "field.email": "Email",
         "field.language": "Bahasa",
     },
     "en": {
@@ -160,7 +162,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "login.password": "Password",
         "login.submit": "Log in",
         "login.failed": "Wrong username or password.",
-        "login.locked": "Too many failed attempts. Try again in {minutes} minutes.",
         "login.demo_accounts": "Demo accounts",
         "login.demo_help": "Every demo account uses the password **{password}**.",
         "login.col_user": "Username",
@@ -197,7 +198,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "account.save": "Save password",
         "account.mismatch": "The two new passwords differ.",
         "account.changed": "Password changed. Sessions on other devices were ended.",
-        "account.policy": "12 to 128 characters; not a common password.",
+        "account.policy": "12 to 128 characters, no space at either end; not a common or "
+                          "breached password.",
         "admin.title": "Administration",
         "admin.users": "Users",
         "admin.new_user": "New user",
@@ -235,10 +237,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin.trash_pick": "Choose a record to restore",
         "admin.trash_restore": "Restore",
         "admin.backup_help": "A consistent copy of the SQLite database, safe to make while the app "
-                             "is in use. Keep it somewhere safe: it holds personal data.",
+                             "is in use, encrypted (AES-256 ZIP) with a passphrase you type. It "
+                             "holds personal data: keep it somewhere safe.",
         "admin.backup_pg": "PostgreSQL database: back it up with pg_dump.",
         "admin.backup_make": "Make a backup",
-        "admin.backup_download": "Download the backup",
+        "admin.backup_download": "Download the encrypted backup",
         "err.validation": "Check the marked fields.",
         "err.forbidden": "You are not allowed to do this.",
         "err.out_of_scope": "This record is outside your region.",
@@ -263,6 +266,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "field.role": "Role",
         "field.kabupaten_code": "Region",
         "field.display_name": "Display name",
+        "field.email": "E-mail",
         "field.language": "Language",
     },
 }
@@ -271,16 +275,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
 def _merge_parts() -> None:
     # Each feature keeps its messages in its own module (ui/messages_*.py); all merge here.
     from ui import (
+        messages_backup,
         messages_cohorts,
         messages_ikm,
         messages_import,
         messages_import_records,
         messages_importpage,
         messages_records,
+        messages_security,
     )
 
-    for part in (messages_ikm, messages_import, messages_records, messages_cohorts,
-                 messages_importpage, messages_import_records):
+    for part in (messages_security, messages_ikm, messages_import, messages_records,
+                 messages_cohorts,
+                 messages_importpage, messages_import_records, messages_backup):
         for lang, texts in part.MESSAGES.items():
             clash = set(texts) & set(CATALOGUE[lang])
             assert not clash, f"duplicate message keys: {sorted(clash)}"

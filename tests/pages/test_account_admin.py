@@ -107,41 +107,30 @@ def test_admin_bad_input_gets_messages_and_nothing_is_written(demo_db):
         assert len(s.exec(select(User)).all()) == 5
 
 
-def test_admin_backup_download_is_a_working_database(demo_db, tmp_path):
-
+def test_admin_backup_needs_a_strong_passphrase_and_is_made_only_on_click(demo_db):
+    # The archive itself is tested in tests/service/test_backup.py and, downloaded through the
+    # browser, in tests/e2e/test_backup_download.py.
     at = make_app("admin")
     at.run()
     at.switch_page("app_pages/admin.py").run()
+    for passphrase, confirm, reason in [
+            ("pendek", "pendek", "minimal 16 karakter"),
+            ("garam-kalianget-sumenep", "garam-kalianget-sumenap", "Kedua frasa sandi berbeda")]:
+        at.text_input(key="admin_backup_passphrase").input(passphrase)
+        at.text_input(key="admin_backup_confirm").input(confirm)
+        at.button(key="admin_backup").click().run()
+        assert not at.exception
+        assert any(reason in c.value for c in at.caption), [c.value for c in at.caption]
+        assert not at.get("download_button")
+    at.text_input(key="admin_backup_passphrase").input("garam-kalianget-sumenep")
+    at.text_input(key="admin_backup_confirm").input("garam-kalianget-sumenep")
     at.button(key="admin_backup").click().run()
-    assert not at.exception
+    assert not at.exception and not at.error
     downloads = at.get("download_button")
-    assert len(downloads) == 1
-    with Session(get_engine()) as s:
-        assert s.exec(select(AuditLog).where(AuditLog.action == "backup")).one().username == \
-            "admin"
-
-
-def test_backup_service_refuses_non_admins_and_restores_round_trip(demo_db, tmp_path):
-    import sqlite3
-
-    import pytest
-
-    from models.enums import Role
-    from services.backup import backup_for_download
-    from services.errors import PermissionDenied
-    from services.permissions import Actor
-
-    engine = get_engine()
-    with Session(engine) as s, pytest.raises(PermissionDenied):
-        backup_for_download(engine, s, actor=Actor("staf", Role.staff, "35.29"))
-    with Session(engine) as s:
-        data = backup_for_download(engine, s, actor=Actor("admin", Role.admin))
-        s.commit()
-    restored = tmp_path / "restored.db"
-    restored.write_bytes(data)
-    with sqlite3.connect(restored) as conn:
-        assert conn.execute("SELECT count(*) FROM ikm").fetchone() == (480,)
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert len(downloads) == 1 and downloads[0].proto.label == "Unduh cadangan terenkripsi"
+    assert downloads[0].proto.deferred_file_id and not downloads[0].proto.url
+    with Session(get_engine()) as s:  # nothing is made (nor audited) before the click
+        assert s.exec(select(AuditLog).where(AuditLog.action == "backup")).first() is None
 
 
 def test_admin_restores_an_ikm_from_the_trash(demo_db):
