@@ -1,7 +1,5 @@
 """The shared chrome: page header, sidebar with user, language switch and logout."""
 
-import html
-
 import streamlit as st
 
 from db import write_session
@@ -9,6 +7,7 @@ from models import User
 from services import auth
 from services.permissions import PageSpec
 from ui.context import AppContext
+from ui.format import md
 from ui.i18n import LANGUAGES, t
 
 __all__ = ["demo_badge", "language_switch", "page", "sidebar", "t"]
@@ -47,12 +46,12 @@ def sidebar(ctx: AppContext, user: User) -> bool:
     with st.sidebar:
         st.markdown(f"### {t('app.title')}")
         demo_badge(ctx.settings.demo)
-        st.markdown(t("app.signed_in_as", name=html.escape(user.display_name),
+        st.markdown(t("app.signed_in_as", name=md(user.display_name),
                       role=t(f"role.{user.role}")))
         from services.reference import kabupaten_options
         from ui.data import cached
 
-        scope = cached(ctx, kabupaten_options).get(user.kabupaten_code) or t("app.scope_all")
+        scope = md(cached(ctx, kabupaten_options).get(user.kabupaten_code)) or t("app.scope_all")
         st.caption(t("app.scope", scope=scope))
         language_switch(ctx, user)
         return st.button(t("app.logout"), icon=":material/logout:", key="logout_btn",

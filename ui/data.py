@@ -29,16 +29,18 @@ def cached(ctx: AppContext, fn: Callable, **kwargs) -> Any:
 
 def show_service_error(exc: Exception, label: Callable[[str], str] | None = None) -> None:
     """Render a ServiceError and each field's problem (with its parameters) in the user's
-    language; `label` names a field (default: the `field.*` messages)."""
+    language; `label` names a field (default: the `field.*` messages). Parameters (a typed
+    value, a name) are shown as typed, never as Markdown."""
     from services.errors import ServiceError, ValidationFailed
+    from ui.format import md_params
     from ui.i18n import t
 
     if not isinstance(exc, ServiceError):
         raise exc
     params = {k: v for k, v in exc.params.items() if k != "details"}
-    st.error(t(exc.key, **params))
+    st.error(t(exc.key, **md_params(params)))
     if isinstance(exc, ValidationFailed):
         label = label or (lambda field: t("field." + field))
         details = exc.params.get("details") or {f: (keys[0], {}) for f, keys in exc.errors.items()}
         for field, (key, key_params) in details.items():
-            st.caption(f"**{label(field)}**: {t(key, **key_params)}")
+            st.caption(f"**{label(field)}**: {t(key, **md_params(key_params))}")

@@ -1,5 +1,6 @@
 """AppTest helpers: run the real app.py as a given demo user on a private demo database."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,12 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_USERS = {"admin": "admin", "kepala": "head", "staf": "staff", "penilai": "assessor",
               "tamu": "viewer"}
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown whose user text went through ui.format.md: the backslash
+    escapes and invisible word joiners gone, the page's own markup (**bold**) left."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def make_app(username: str | None, *, lang: str = "id") -> AppTest:
