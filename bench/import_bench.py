@@ -86,7 +86,7 @@ def make_rows(n: int, seed: int = 7) -> tuple[list[dict], list[list]]:
         db_rows.append({**values, "created_at": now, "created_by": "bench", "version": 1})
         shown = {**values, "kabupaten_code": regions.kabupaten[kab],
                  "kecamatan_code": kec_name, "desa_code": desa_name}
-        sheet_rows.append([shown[c.name] for c in IKM_LAYOUT.columns])
+        sheet_rows.append([shown.get(c.name) for c in IKM_LAYOUT.columns])
     return db_rows, sheet_rows
 
 

@@ -6,7 +6,9 @@ downloaded here can be edited and uploaded again (services.imports reads the sam
 
 Cells that a spreadsheet program would run as a formula (text beginning with `=`, `+`, `-`, `@`,
 tab or carriage return) are written with a leading apostrophe; the importer takes that apostrophe
-off again, so an export -> re-import round trip gives back the stored text.
+off again, so an export -> re-import round trip gives back the stored text. A CSV quotes every
+field, and inside a field puts an apostrophe where a reader splitting at another separator would
+start a cell with a formula (neutralise_csv).
 """
 
 import csv
@@ -23,7 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, literal, or_, select
 from sqlmodel import Session
 
 from models import (
@@ -116,19 +118,28 @@ class Layout:
         return [header(c) for c in self.columns]
 
 
-IKM_LAYOUT = Layout(SHEET_IKM, "ikm", IKM_COLUMNS)
-PRODUCT_LAYOUT = Layout(SHEET_PRODUCT, "product", (IKM_LINK, *PRODUCT_COLUMNS))
+# The record's own id and version, last on every sheet. An export names each row's record, so
+# re-importing it updates that very record (the first upsert key, before NIB or name), and a row
+# older than its record (changed by someone after the export) is caught. Blank for new records.
+ID_COLUMN = Column("id", "ID", "ID")
+VERSION_COLUMN = Column("version", "Versi", "Version")
+SYSTEM_COLUMNS = (ID_COLUMN, VERSION_COLUMN)
+
+IKM_LAYOUT = Layout(SHEET_IKM, "ikm", (*IKM_COLUMNS, *SYSTEM_COLUMNS))
+PRODUCT_LAYOUT = Layout(SHEET_PRODUCT, "product", (IKM_LINK, *PRODUCT_COLUMNS, *SYSTEM_COLUMNS))
 # The other kinds of record. Upsert keys (services.imports): a cohort by regency + name; a
 # certificate by IKM + type + product (blank for an enterprise certificate); a retail listing
 # by IKM + product + retailer; a shipment by IKM + product + date + country; a coaching action
 # by IKM + text + product + due date; financials by IKM + year. Products, retailers,
 # certificate types and countries are given by name (codes are accepted too).
-COHORT_LAYOUT = Layout(SHEET_COHORT, "cohort", COHORT_COLUMNS)
-CERT_LAYOUT = Layout(SHEET_CERT, "certification", (IKM_LINK, *CERT_COLUMNS))
-LISTING_LAYOUT = Layout(SHEET_LISTING, "listing", (IKM_LINK, *LISTING_COLUMNS))
-EXPORT_LAYOUT = Layout(SHEET_EXPORT, "export", (IKM_LINK, *EXPORT_COLUMNS))
-COACHING_LAYOUT = Layout(SHEET_COACHING, "coaching", (IKM_LINK, *COACHING_COLUMNS))
-FINANCIAL_LAYOUT = Layout(SHEET_FINANCIAL, "financials", (IKM_LINK, *FINANCIAL_COLUMNS))
+COHORT_LAYOUT = Layout(SHEET_COHORT, "cohort", (*COHORT_COLUMNS, *SYSTEM_COLUMNS))
+CERT_LAYOUT = Layout(SHEET_CERT, "certification", (IKM_LINK, *CERT_COLUMNS, *SYSTEM_COLUMNS))
+LISTING_LAYOUT = Layout(SHEET_LISTING, "listing", (IKM_LINK, *LISTING_COLUMNS, *SYSTEM_COLUMNS))
+EXPORT_LAYOUT = Layout(SHEET_EXPORT, "export", (IKM_LINK, *EXPORT_COLUMNS, *SYSTEM_COLUMNS))
+COACHING_LAYOUT = Layout(SHEET_COACHING, "coaching",
+                         (IKM_LINK, *COACHING_COLUMNS, *SYSTEM_COLUMNS))
+FINANCIAL_LAYOUT = Layout(SHEET_FINANCIAL, "financials",
+                          (IKM_LINK, *FINANCIAL_COLUMNS, *SYSTEM_COLUMNS))
 # Every sheet in the order of the template, of exports and of an import's writes (a cohort
 # before the IKM in it, an IKM before its products, a product before its certificates...).
 LAYOUTS: tuple[Layout, ...] = (COHORT_LAYOUT, IKM_LAYOUT, PRODUCT_LAYOUT, CERT_LAYOUT,
@@ -219,7 +230,24 @@ def to_xlsx(df: pd.DataFrame, *, sheet: str) -> bytes:
     return buf.getvalue()
 
 
-def _csv_text(value, decimal_comma: bool) -> str:
+# Where a program reading a CSV with another separator than ours starts a cell inside one of
+# our fields (English-locale Excel splits a `;` file at commas), keyed by our separator.
+_SPLITS = {sep: "".join(c for c in ",;\t" if c != sep) + "\r\n" for sep in (",", ";", "\t")}
+# A formula start right after such a split (a quote may stand between: `,"=` opens a quoted cell
+# there), and any apostrophes before it, so that removing one apostrophe undoes it exactly.
+_INNER_FORMULA = {sep: re.compile(f"(?<=[{re.escape(splits)}])(?='*\"?[=+\\-@\t\r])")
+                  for sep, splits in _SPLITS.items()}
+
+
+def neutralise_csv(text: str, sep: str = ";") -> str:
+    """Text for a field of a CSV separated by `sep`: neutralised at its start (neutralise), and
+    after every other separator or line break inside it where a formula would start, an
+    apostrophe (`Toko A,=2+5` -> `Toko A,'=2+5`): a reader that splits the field there never
+    sees a cell starting with a formula. The importer removes the leading apostrophe only."""
+    return neutralise(_INNER_FORMULA[sep].sub("'", text))
+
+
+def _csv_text(value, sep: str) -> str:
     value = _plain(value)
     if value is None:
         return ""
@@ -230,35 +258,50 @@ def _csv_text(value, decimal_comma: bool) -> str:
             else value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         if value.is_integer():
             return str(int(value))
         text = repr(value)
-        return text.replace(".", ",") if decimal_comma else text
-    return str(neutralise(value))
+        if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text):
+            text += "0"  # 1.125 would read as one thousand one hundred twenty-five
+        return text.replace(".", ",") if sep != "," else text
+    if isinstance(value, int):
+        return str(value)
+    return neutralise_csv(str(value), sep)
 
 
 def to_csv(df: pd.DataFrame, *, sep: str = ";") -> bytes:
     """CSV bytes that Excel opens directly: UTF-8 with BOM, `;` by default (Indonesian Excel),
-    decimal comma when the separator is `;`, ISO dates, formula-like text neutralised."""
+    decimal comma when the separator is `;`, ISO dates, formula-like text neutralised
+    (neutralise_csv), and every field quoted, so separators, quotes and line breaks inside a
+    field stay inside it. Lines end in LF, not CRLF: a reader with another separator can run
+    past a field's end into the line end, and its cell then starts with LF, never with CR (a
+    formula start to some spreadsheets)."""
+    if sep not in _SPLITS:
+        raise ValueError(f"unsupported CSV separator {sep!r}")
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
-    decimal_comma = sep != ","
-    writer.writerow([_csv_text(c, decimal_comma) for c in df.columns])
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow([_csv_text(c, sep) for c in df.columns])
     for row in df.itertuples(index=False, name=None):
-        writer.writerow([_csv_text(v, decimal_comma) for v in row])
+        writer.writerow([_csv_text(v, sep) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 # --- the template -----------------------------------------------------------------------------
+
+_WORD_KEYS = ("imp.order.", "imp.format.")
+
 
 def message(key: str, params: dict | None = None, *, lang: str = "id") -> str:
     """The text of a message key in a language (the same catalogue the pages use); Bahasa
     Indonesia when the language lacks it, the key itself when no language has it."""
     texts = CATALOGUE.get(lang) or CATALOGUE["id"]
     text = texts.get(key) or CATALOGUE["id"].get(key) or key
+    # a parameter may itself name a word of the catalogue ("imp.order.mdy"): in this language
+    params = {k: texts.get(v, v) if isinstance(v, str) and v.startswith(_WORD_KEYS) else v
+              for k, v in (params or {}).items()}
     try:
-        return text.format(**(params or {}))
+        return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text
 
@@ -500,7 +543,7 @@ def template_workbook(session: Session, *, lang: str = "id") -> bytes:
 
 def _ikm_query(filters: IkmFilter, as_of: date):
     fields = []
-    for col in IKM_COLUMNS:
+    for col in IKM_LAYOUT.columns:
         if col.name == "kabupaten_code":
             fields.append(Kabupaten.name.label(col.name))
         elif col.name == "kecamatan_code":
@@ -534,7 +577,7 @@ def export_products(session: Session, *, filters: IkmFilter = IkmFilter(),
     out. One query."""
     ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
     fields = [Ikm.nib.label("ikm_nib")]
-    for col in PRODUCT_COLUMNS:
+    for col in PRODUCT_LAYOUT.columns[1:]:
         if col.name == "category_code":
             fields.append(ProductCategory.name_id.label(col.name))
         else:
@@ -643,7 +686,7 @@ def export_financials(session: Session, *, filters: IkmFilter = IkmFilter(),
     """The yearly figures of the filtered IKM that have an NIB, in the "Keuangan" layout. One
     query."""
     ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
-    names = {"ikm_nib": Ikm.nib}
+    names = {"ikm_nib": Ikm.nib, "version": literal(None)}  # yearly figures have no version
     query = (select(*_fields(IkmFinancials, FINANCIAL_LAYOUT, names))
              .join(Ikm, Ikm.id == IkmFinancials.ikm_id)
              .where(Ikm.nib.is_not(None), IkmFinancials.ikm_id.in_(ikm_ids))

@@ -22,16 +22,19 @@ PRODUCT_COLUMNS: tuple[Column, ...] = (
     Column("name", "Nama produk", "Product name", required=True),
     Column("category_code", "Kategori", "Category", required=True),
     Column("brand", "Merek", "Brand"),
-    Column("net_content", "Isi bersih", "Net content"),
+    Column("net_content", "Isi bersih", "Net content", kind="number"),
     Column("unit", "Satuan", "Unit", choices=UNITS),
     Column("shelf_life_days", "Umur simpan (hari)", "Shelf life (days)"),
-    Column("price_rp", "Harga (Rp)", "Price (Rp)"),
-    Column("cost_rp", "Biaya produksi (Rp)", "Unit cost (Rp)"),
-    Column("capacity_per_month", "Kapasitas per bulan", "Capacity per month"),
+    Column("price_rp", "Harga (Rp)", "Price (Rp)", kind="money"),
+    Column("cost_rp", "Biaya produksi (Rp)", "Unit cost (Rp)", kind="money"),
+    Column("capacity_per_month", "Kapasitas per bulan", "Capacity per month",
+           kind="number"),
     Column("gtin", "Barcode (GTIN)", "Barcode (GTIN)"),
     Column("hs_code", "Kode HS", "HS code"),
-    Column("packaging_upgraded_on", "Tanggal upgrade kemasan", "Packaging upgraded on"),
-    Column("baseline_sales_rp", "Penjualan awal per bulan (Rp)", "Baseline monthly sales (Rp)"),
+    Column("packaging_upgraded_on", "Tanggal upgrade kemasan", "Packaging upgraded on",
+           kind="date"),
+    Column("baseline_sales_rp", "Penjualan awal per bulan (Rp)", "Baseline monthly sales (Rp)",
+           kind="money"),
 )
 
 
@@ -64,10 +67,12 @@ def clean_product(raw: dict, *, categories: dict[str, str]) -> tuple[dict, Error
         out["category_code"] = None
     else:
         text = plain(category, refuse=False)
-        by_name = {n.lower(): c for c, n in categories.items()}
-        out["category_code"] = text if text in categories else by_name.get(text.lower())
+        known = {**{n.casefold(): c for c, n in categories.items()},
+                 **{c.casefold(): c for c in categories}}
+        out["category_code"] = known.get(text.casefold())
         if out["category_code"] is None:
-            e.add("category_code", "v.unknown_category", value=text)
+            e.add("category_code", "v.unknown_category", value=text,
+                  choices=", ".join(sorted(categories.values(), key=str.casefold)))
     out["brand"] = e.check("brand", clean_text, raw.get("brand"), max_len=80)
     out["net_content"] = e.check("net_content", parse_positive, raw.get("net_content"))
     if out["net_content"] is not None and out["net_content"] > 1_000_000:

@@ -258,9 +258,9 @@ CERT_COLUMNS: tuple[Column, ...] = (
     Column("product_id", "Produk", "Product"),
     Column("number", "Nomor", "Number"),
     Column("status", "Status", "Status", required=True, choices=CERT_STATUSES),
-    Column("filed_on", "Tanggal pengajuan", "Filed on"),
-    Column("issued_on", "Tanggal terbit", "Issued on"),
-    Column("expires_on", "Berlaku sampai", "Expires on"),
+    Column("filed_on", "Tanggal pengajuan", "Filed on", kind="date"),
+    Column("issued_on", "Tanggal terbit", "Issued on", kind="date"),
+    Column("expires_on", "Berlaku sampai", "Expires on", kind="date"),
     Column("note", "Catatan", "Note"),
 )
 
@@ -344,8 +344,8 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column("product_id", "Produk", "Product", required=True),
     Column("retailer_id", "Ritel", "Retailer", required=True),
     Column("status", "Status", "Status", required=True, choices=LISTING_STATUSES),
-    Column("listed_on", "Tanggal listing", "Listed on", required=True),
-    Column("delisted_on", "Tanggal delisting", "Delisted on"),
+    Column("listed_on", "Tanggal listing", "Listed on", required=True, kind="date"),
+    Column("delisted_on", "Tanggal delisting", "Delisted on", kind="date"),
     Column("repeat_orders", "Pesanan ulang", "Repeat orders"),
     Column("note", "Catatan", "Note"),
 )
@@ -393,12 +393,12 @@ def clean_listing(raw: Mapping, *, retailers: Mapping[int, str],
 
 EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("product_id", "Produk", "Product", required=True),
-    Column("shipped_on", "Tanggal kirim", "Shipped on", required=True),
+    Column("shipped_on", "Tanggal kirim", "Shipped on", required=True, kind="date"),
     Column("country", "Negara tujuan", "Destination country", required=True),
     Column("buyer", "Pembeli", "Buyer"),
-    Column("volume", "Volume", "Volume"),
+    Column("volume", "Volume", "Volume", kind="number"),
     Column("unit", "Satuan", "Unit"),
-    Column("value_usd", "Nilai (USD)", "Value (USD)"),
+    Column("value_usd", "Nilai (USD)", "Value (USD)", kind="number"),
     Column("route", "Jalur", "Route", choices=EXPORT_ROUTES),
 )
 
@@ -431,8 +431,8 @@ COACHING_COLUMNS: tuple[Column, ...] = (
     Column("text", "Tindakan pembinaan", "Coaching action", required=True),
     Column("product_id", "Produk", "Product"),
     Column("owner", "Penanggung jawab", "Owner"),
-    Column("due_on", "Tenggat", "Due on"),
-    Column("done_on", "Selesai pada", "Done on"),
+    Column("due_on", "Tenggat", "Due on", kind="date"),
+    Column("done_on", "Selesai pada", "Done on", kind="date"),
 )
 
 
@@ -453,9 +453,9 @@ def clean_coaching(raw: Mapping, *, products: Mapping[int, ProductInfo],
 
 FINANCIAL_COLUMNS: tuple[Column, ...] = (
     Column("year", "Tahun", "Year", required=True),
-    Column("capital_rp", "Modal usaha (Rp)", "Business capital (Rp)"),
-    Column("revenue_rp", "Omzet (Rp)", "Revenue (Rp)"),
-    Column("export_revenue_rp", "Omzet ekspor (Rp)", "Export revenue (Rp)"),
+    Column("capital_rp", "Modal usaha (Rp)", "Business capital (Rp)", kind="money"),
+    Column("revenue_rp", "Omzet (Rp)", "Revenue (Rp)", kind="money"),
+    Column("export_revenue_rp", "Omzet ekspor (Rp)", "Export revenue (Rp)", kind="money"),
 )
 
 

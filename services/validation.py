@@ -110,6 +110,7 @@ def clean_text(value, max_len: int | None = None) -> str | None:
 
 
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
+_LONE_COMMA = re.compile(r"^-?[1-9]\d{0,2},\d{3}$")  # "1,250" (never "0,125")
 _GROUPED = re.compile(r"^-?\d{1,3}(?:[.,]\d{3})+$")
 INT_MAX = 2**31 - 1  # the database's INTEGER columns
 
@@ -130,10 +131,17 @@ def parse_number(value) -> Decimal | None:
     text = _filled(value)
     if text is None:
         return None
-    text = re.sub(r"(?i)^(rp\.?|idr|usd|\$)\s*", "", text).replace(" ", "").replace("\u00a0", "")
+    text = re.sub(r"(?i)^(rp\.?|idr|usd|us\$|\$)\s*", "", text).replace(" ", "")
     text = text.removesuffix(",-").removesuffix(".-")
     if not _NUMBER.match(text):
         raise Invalid("v.not_number")
+    if _LONE_COMMA.match(text):
+        # "1,250": 1250 written the English way, or 1,25 the Indonesian way? Ask, never guess
+        # (an import reads it by what the rest of its column shows: services.imports.detect).
+        whole, rest = text.lstrip("-").split(",")
+        raise Invalid("v.ambiguous_number", value=text,
+                      thousands=f"{int(whole + rest):,}".replace(",", "."),
+                      fraction=f"{whole},{rest}")
     dots, commas = text.count("."), text.count(",")
     if (dots > 1 or commas > 1) and not _GROUPED.match(re.split(r"[.,](?=\d{1,2}$)", text)[0]):
         raise Invalid("v.not_number")  # "1.5.0" is no grouping of thousands
@@ -175,10 +183,7 @@ def parse_int(value, minimum: int | None = None, maximum: int | None = INT_MAX) 
 
 
 def parse_money(value) -> int | None:
-    """Rupiah as a whole, non-negative number ('Rp 1.500.000' -> 1500000)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*(?i:rp\.?|idr)?\s*\d{1,3},\d{3}\s*", value):
-        # "1,500": Indonesian 1,5 or English 1500? For money, ask rather than guess.
-        raise Invalid("v.ambiguous_money")
+    """Rupiah as a whole, non-negative number ('Rp 1.500.000' -> 1500000), rounded half up."""
     number = parse_number(value)
     if number is None:
         return None
@@ -250,6 +255,8 @@ def parse_nib(value) -> str | None:
         return None
     digits = _NIB_NOISE.sub("", text)
     if not _NIB.fullmatch(digits):
+        if len(digits) == 12 and digits.isdigit():  # a number column lost the leading zero
+            raise Invalid("v.nib_lost_zero")
         raise Invalid("v.nib")
     return digits
 

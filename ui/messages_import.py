@@ -24,6 +24,53 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "Excel Workbook (.xlsx).",
         "imp.csv_broken": "File CSV tidak dapat dibaca (sekitar baris {line}); periksa tanda "
                           "kutip.",
+        "imp.bad_id": "ID harus bilangan bulat dari ekspor; kosongkan untuk data baru.",
+        "imp.bad_version": "Versi tidak cocok dengan data ini; pakai file ekspor terbaru.",
+        "imp.version_without_id": "Ada Versi tanpa ID; kosongkan keduanya untuk data baru.",
+        "imp.unknown_id": "Tidak ada data dengan ID {id} di jenis ini (sudah dihapus permanen, "
+                          "atau file dari server lain). Kosongkan ID untuk menambahkannya baru.",
+        "imp.duplicate_id": "ID yang sama juga ada di baris {rows}.",
+        "imp.in_trash": "Data ini ada di tempat sampah; pulihkan dulu di halaman Admin.",
+        "imp.id_other_ikm": "ID ini milik data IKM lain daripada NIB IKM di baris ini.",
+        "imp.product_in_trash": "Produknya ada di tempat sampah; pulihkan dulu.",
+        "imp.changed_since_export": "Diubah oleh {by} pada {at} sesudah file diekspor ({columns}); "
+                                    "lihat daftar konflik sebelum menimpa.",
+        "imp.clear_key": "Kolom kunci tidak bisa dikosongkan dengan #KOSONG.",
+        "imp.moves_trained": "IKM ini sudah dilatih di '{cohort}' (selesai {end}); file tidak "
+                             "memindahkannya. Pindahkan di halaman Angkatan atau Detail IKM, "
+                             "yang meminta konfirmasi, atau kosongkan sel angkatan.",
+        "imp.date_order_conflict": "Kolom ini mencampur urutan hari/bulan ('{dmy}') dan "
+                                   "bulan/hari ('{mdy}'); tanggal seperti ini tidak bisa dibaca "
+                                   "pasti. Tulis sebagai tttt-bb-hh.",
+        "imp.number_conflict": "Kolom ini mencampur format angka Indonesia ('{id}') dan Inggris "
+                               "('{en}'); tulis angka ini tanpa pemisah ribuan.",
+        "imp.note.date_order": "Kolom '{column}' dibaca sebagai {order}, karena sel seperti "
+                               "'{example}'.",
+        "imp.note.date_order_file": "Kolom '{column}' dibaca sebagai {order}, seperti kolom "
+                                    "'{other}' di file yang sama (mis. '{example}').",
+        "imp.note.number_format_file": "Kolom '{column}' dibaca dengan format angka {format}, "
+                                       "seperti kolom '{other}' (mis. '{example}').",
+        "imp.note.date_default": "Kolom '{column}' dibaca sebagai hari/bulan/tahun (bawaan; tidak "
+                                 "ada sel yang menunjukkan urutan lain, mis. '{example}').",
+        "imp.note.date_conflict": "Kolom '{column}' mencampur hari/bulan ('{dmy}') dan bulan/hari "
+                                  "('{mdy}'): tanggal yang bisa dibaca dua arah ditolak.",
+        "imp.note.number_format": "Kolom '{column}' dibaca dengan format angka {format}, karena "
+                                  "sel seperti '{example}'.",
+        "imp.note.number_default": "Kolom '{column}': angka seperti '{example}' dibaca dengan "
+                                   "titik ribuan (format Indonesia); yang memakai koma ditolak.",
+        "imp.note.number_conflict": "Kolom '{column}' mencampur format Indonesia ('{id}') dan "
+                                    "Inggris ('{en}'): angka yang bisa dibaca dua arah ditolak.",
+        "imp.order.dmy": "hari/bulan/tahun",
+        "imp.order.mdy": "bulan/hari/tahun",
+        "imp.format.id": "Indonesia (1.250,50)",
+        "imp.format.en": "Inggris (1,250.50)",
+        "imp.encoding_unsure": "Pengodean teks file ini tidak dapat dipastikan: hurufnya bisa "
+                               "terbaca {readings}. Di Excel pilih Simpan Sebagai → \"CSV UTF-8 "
+                               "(dipisahkan koma)\", lalu unggah lagi.",
+        "imp.note.encoding": "Teks dibaca sebagai {encoding}, mis. {samples}. Bila huruf tampak "
+                             "salah, simpan ulang sebagai \"CSV UTF-8\".",
+        "imp.note.title_rows": "Baris {rows} di atas judul kolom dilewati sebagai judul; judul "
+                               "kolom ada di baris {header}.",
         "imp.unreadable": "File tidak dapat dibaca.",
         "imp.too_many_rows": "Lembar '{sheet}' berisi lebih dari {max} baris data. Bagi menjadi "
                              "beberapa file.",
@@ -67,7 +114,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.unknown_ikm": "Tidak ada IKM dengan NIB {nib} (di data maupun di file ini).",
         "imp.ikm_rejected": "IKM-nya ditolak (lembar {sheet}, baris {row}).",
         "imp.ikm_in_trash": "IKM dengan NIB ini ada di tempat sampah.",
-        "imp.unknown_cohort": "Angkatan '{name}' tidak dikenal.",
+        "imp.unknown_cohort": "Angkatan '{name}' tidak dikenal. Tulis nama angkatan.",
+        "imp.unknown_cohort_suggest": "Angkatan '{name}' tidak dikenal: tulis nama angkatannya, "
+                                      "mis. {suggestions}.",
         "imp.possible_duplicate": "Tanpa NIB dan namanya sudah ada di kecamatan ini (IKM "
                                   "#{id}): akan ditambahkan sebagai IKM baru.",
         # progress
@@ -92,17 +141,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.tpl.step3": "3. Kolom berwarna jingga wajib diisi. Pilih nilai dari daftar bila "
                          "ada. Kabupaten, kecamatan, desa, angkatan, kategori, produk, ritel, "
                          "jenis sertifikat dan negara ditulis dengan namanya.",
-        "imp.tpl.step4": "4. NIB adalah kunci: baris dengan NIB yang sudah ada memperbarui IKM "
-                         "itu; baris tanpa NIB selalu ditambahkan sebagai IKM baru.",
+        "imp.tpl.step4": "4. Kolom ID dan Versi (paling kanan) diisi oleh ekspor: biarkan apa "
+                         "adanya, dan kosong untuk data baru. Baris ber-ID memperbarui data itu "
+                         "(IKM tanpa NIB juga), dan ditolak bila data itu sudah diubah orang lain "
+                         "sesudah ekspor. Tanpa ID, NIB adalah kunci: baris dengan NIB yang sudah "
+                         "ada memperbarui IKM itu; baris tanpa ID dan NIB menjadi IKM baru.",
         "imp.tpl.step5": "5. Lembar selain Angkatan dan IKM dikaitkan ke IKM lewat kolom NIB "
                          "IKM, dan ke produk lewat nama produk IKM itu (huruf besar/kecil tidak "
                          "dibedakan). Kunci tiap lembar tertulis di bawah: baris dengan kunci "
                          "yang sudah ada memperbarui data itu, yang lain ditambahkan.",
         "imp.tpl.step6": "6. Angka boleh ditulis cara Indonesia (Rp 1.500.000 atau "
-                         "1.500.000,50; rupiah dibulatkan ke bilangan bulat). Tanggal: "
-                         "hh/bb/tttt.",
-        "imp.tpl.step7": "7. Kolom kosong berarti kosong: saat memperbarui, isian yang "
-                         "dikosongkan ikut dikosongkan. Rumus tidak dijalankan dan ditolak.",
+                         "1.500.000,50; rupiah dibulatkan ke bilangan bulat, setengah ke atas). "
+                         "Angka seperti 1,250 ditolak bila kolomnya tidak menunjukkan maksudnya. "
+                         "Tanggal: hh/bb/tttt; urutan hari dan bulan diputuskan per kolom dari "
+                         "semua isinya (mis. 17/08/2024), dan pemeriksaan menyebutkannya.",
+        "imp.tpl.step7": "7. Saat memperbarui, sel kosong berarti \"biarkan seperti "
+                         "sekarang\". Untuk mengosongkan isian yang tersimpan, tulis #KOSONG di "
+                         "selnya. Tanda - saja juga dianggap kosong. Rumus tidak dijalankan dan "
+                         "ditolak.",
         "imp.tpl.step8": "8. Unggah file ini di halaman Impor/Ekspor: periksa dulu (tidak ada "
                          "yang disimpan), perbaiki galat, lalu simpan.",
         "imp.tpl.sheet": "Lembar {sheet}",
@@ -193,6 +249,55 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.encoding": "The file's text encoding is not recognised. Save it as \"CSV UTF-8\" or "
                         "as an Excel Workbook (.xlsx).",
         "imp.csv_broken": "The CSV file cannot be read (near line {line}); check the quotes.",
+        "imp.bad_id": "The ID must be a whole number from an export; leave it empty for new "
+                      "records.",
+        "imp.bad_version": "The version does not match this record; use a newer export.",
+        "imp.version_without_id": "A version without an ID; leave both empty for new records.",
+        "imp.unknown_id": "No record of this kind has ID {id} (deleted for good, or a file from "
+                          "another server). Empty the ID to add it as new.",
+        "imp.duplicate_id": "The same ID is also in row(s) {rows}.",
+        "imp.in_trash": "This record is in the trash; restore it on the Admin page first.",
+        "imp.id_other_ikm": "This ID belongs to a record of another IKM than this row's IKM NIB.",
+        "imp.product_in_trash": "Its product is in the trash; restore it first.",
+        "imp.changed_since_export": "Changed by {by} on {at} after the file was exported "
+                                    "({columns}); see the list of conflicts before overwriting.",
+        "imp.clear_key": "A key column cannot be emptied with #KOSONG.",
+        "imp.moves_trained": "This IKM was trained in '{cohort}' (ended {end}); a file does not "
+                             "move it. Move it on the Angkatan page or in the IKM's detail, "
+                             "which ask first, or leave the cohort cell empty.",
+        "imp.date_order_conflict": "This column mixes day/month ('{dmy}') and month/day "
+                                   "('{mdy}'); a date like this cannot be read for certain. "
+                                   "Write it as yyyy-mm-dd.",
+        "imp.number_conflict": "This column mixes Indonesian ('{id}') and English ('{en}') "
+                               "number formats; write this number without a thousands "
+                               "separator.",
+        "imp.note.date_order": "Column '{column}' was read as {order}, because of cells such as "
+                               "'{example}'.",
+        "imp.note.date_order_file": "Column '{column}' was read as {order}, like column "
+                                    "'{other}' of the same file (e.g. '{example}').",
+        "imp.note.number_format_file": "Column '{column}' was read in the {format} number "
+                                       "format, like column '{other}' (e.g. '{example}').",
+        "imp.note.date_default": "Column '{column}' was read as day/month/year (the default; no "
+                                 "cell shows another order, e.g. '{example}').",
+        "imp.note.date_conflict": "Column '{column}' mixes day/month ('{dmy}') and month/day "
+                                  "('{mdy}'): dates that read both ways are refused.",
+        "imp.note.number_format": "Column '{column}' was read in the {format} number format, "
+                                  "because of cells such as '{example}'.",
+        "imp.note.number_default": "Column '{column}': numbers such as '{example}' were read with "
+                                   "a thousands dot (Indonesian); those with a comma are refused.",
+        "imp.note.number_conflict": "Column '{column}' mixes Indonesian ('{id}') and English "
+                                    "('{en}') formats: numbers that read both ways are refused.",
+        "imp.order.dmy": "day/month/year",
+        "imp.order.mdy": "month/day/year",
+        "imp.format.id": "Indonesian (1.250,50)",
+        "imp.format.en": "English (1,250.50)",
+        "imp.encoding_unsure": "The file's text encoding cannot be told for certain: its "
+                               "letters could read {readings}. In Excel choose Save As → "
+                               "\"CSV UTF-8 (Comma delimited)\" and upload again.",
+        "imp.note.encoding": "Text read as {encoding}, e.g. {samples}. If letters look wrong, "
+                             "save the file again as \"CSV UTF-8\".",
+        "imp.note.title_rows": "Row(s) {rows} above the column headers were set aside as a "
+                               "title; the headers are in row {header}.",
         "imp.unreadable": "The file cannot be read.",
         "imp.too_many_rows": "Sheet '{sheet}' has more than {max} data rows. Split it into "
                              "several files.",
@@ -235,7 +340,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.unknown_ikm": "No IKM has NIB {nib} (neither stored nor in this file).",
         "imp.ikm_rejected": "Its IKM was rejected (sheet {sheet}, row {row}).",
         "imp.ikm_in_trash": "The IKM with this NIB is in the trash.",
-        "imp.unknown_cohort": "Unknown cohort '{name}'.",
+        "imp.unknown_cohort": "Unknown cohort '{name}'. Write the cohort's name.",
+        "imp.unknown_cohort_suggest": "Unknown cohort '{name}': write the cohort's name, e.g. "
+                                      "{suggestions}.",
         "imp.possible_duplicate": "No NIB and the name already exists in this district (IKM "
                                   "#{id}): it will be added as a new IKM.",
         "imp.progress.checking": "Checking rows…",
@@ -259,16 +366,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "imp.tpl.step3": "3. Orange columns are required. Pick values from the lists where "
                          "offered. Write regency, district, village, cohort, category, product, "
                          "retailer, certificate type and country by name.",
-        "imp.tpl.step4": "4. The NIB is the key: a row with a known NIB updates that IKM; a row "
-                         "without an NIB is always added as a new IKM.",
+        "imp.tpl.step4": "4. The ID and Version columns (far right) are filled in by an export: "
+                         "leave them as they are, and empty for new records. A row with an ID "
+                         "updates that record (an IKM without an NIB too), and is refused when "
+                         "someone else changed the record after the export. Without an ID the "
+                         "NIB is the key: a row with a known NIB updates that IKM; a row with "
+                         "neither ID nor NIB is a new IKM.",
         "imp.tpl.step5": "5. Sheets other than Angkatan and IKM are linked to their IKM by the "
                          "NIB IKM column, and to a product by the name of that IKM's product "
                          "(ignoring case). Each sheet's key is given below: a row with a known "
                          "key updates that record, the others are added.",
         "imp.tpl.step6": "6. Numbers may be written the Indonesian way (Rp 1.500.000 or "
-                         "1.500.000,50; rupiah are rounded to whole numbers). Dates: dd/mm/yyyy.",
-        "imp.tpl.step7": "7. An empty cell means empty: on update, a cleared cell clears the "
-                         "stored value. Formulas are not run and are rejected.",
+                         "1.500.000,50; rupiah are rounded to whole numbers, halves up). A "
+                         "number such as 1,250 is refused unless its column shows what it "
+                         "means. Dates: dd/mm/yyyy; the order of day and month is decided per "
+                         "column from all its cells (e.g. 17/08/2024), and the check says how.",
+        "imp.tpl.step7": "7. On update an empty cell means \"leave as it is\". To empty a "
+                         "stored value, write #KOSONG (or #CLEAR) in its cell. A lone - also "
+                         "counts as empty. Formulas are not run and are rejected.",
         "imp.tpl.step8": "8. Upload the file on the Import/Export page: check first (nothing is "
                          "saved), fix the errors, then save.",
         "imp.tpl.sheet": "Sheet {sheet}",

@@ -10,11 +10,11 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from pathlib import PurePath
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlmodel import Session
 
 from models import (
@@ -42,17 +42,33 @@ from services.exporter import (
     header,
 )
 from services.ikm import IKM_COLUMNS, clean_ikm
-from services.imports.columns import KINDS, LAYOUTS, _kind_of, _map_columns
+from services.imports.columns import LAYOUTS, _map_columns, select_sheets
+from services.imports.detect import (
+    date_column,
+    date_evidence,
+    file_date_order,
+    file_number_format,
+    number_column,
+    number_evidence,
+)
 from services.imports.read import (
     _ESCAPED,
-    _SHEET_KINDS,
     EXCEL_ERRORS,
     _norm,
     _refuse,
     _Sheet,
     read_tables,
 )
-from services.imports.report import LIMITS, ImportCellError, ImportReport, Limits, SheetReport
+from services.imports.report import (
+    LIMITS,
+    ImportCellError,
+    ImportChange,
+    ImportConflict,
+    ImportNote,
+    ImportReport,
+    Limits,
+    SheetReport,
+)
 from services.permissions import Actor, require
 from services.products import PRODUCT_COLUMNS, clean_product
 from services.records import (
@@ -70,7 +86,7 @@ from services.records import (
     clean_listing,
 )
 from services.regions import Regions, _key, load_regions
-from services.validation import Errors, Invalid, blank, clean_text, parse_nib
+from services.validation import Errors, Invalid, blank, clean_text, parse_int, parse_nib
 
 # --- lookups -----------------------------------------------------------------------------------
 
@@ -89,6 +105,8 @@ class _Lookups:
     regions: Regions
     cohorts: dict[int, str]  # id -> kabupaten code
     cohort_names: dict[str, list[tuple[int, str]]]  # name key -> [(id, kabupaten code)]
+    cohort_labels: dict[int, str]  # id -> name
+    finished: dict[int, date]  # cohorts whose training ended (their members count as trained)
     categories: dict[str, str]  # code -> Bahasa name
     category_en: dict[str, str]  # English name (lower) -> code
     category_flags: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # is_food, wood
@@ -102,17 +120,23 @@ def _lookups(session: Session) -> _Lookups:
     regions = load_regions(session)  # builds its per-parent lookups once
     cohorts: dict[int, str] = {}
     names: dict[str, list[tuple[int, str]]] = {}
-    for cid, name, kab in session.execute(select(Cohort.id, Cohort.name, Cohort.kabupaten_code)
-                                          .where(Cohort.deleted_at.is_(None))
-                                          .order_by(Cohort.id)):
+    labels: dict[int, str] = {}
+    finished: dict[int, date] = {}
+    today = clock.today()
+    for cid, name, kab, end in session.execute(
+            select(Cohort.id, Cohort.name, Cohort.kabupaten_code, Cohort.end_on)
+            .where(Cohort.deleted_at.is_(None)).order_by(Cohort.id)):
         cohorts[cid] = kab
+        labels[cid] = name
         names.setdefault(_key(name), []).append((cid, kab))
+        if end is not None and end <= today:
+            finished[cid] = end
     cats = session.execute(select(ProductCategory.code, ProductCategory.name_id,
                                   ProductCategory.name_en, ProductCategory.is_food,
                                   ProductCategory.is_wood)).all()
     cert_types = {t.code: CertTypeInfo(t.name, t.scope, t.applies_to, t.validity_months)
                   for (t,) in session.execute(select(CertificationType))}
-    return _Lookups(regions, cohorts, names, {c.code: c.name_id for c in cats},
+    return _Lookups(regions, cohorts, names, labels, finished, {c.code: c.name_id for c in cats},
                     {c.name_en.strip().lower(): c.code for c in cats},
                     {c.code: (bool(c.is_food), bool(c.is_wood)) for c in cats}, cert_types,
                     dict(session.execute(select(Retailer.id, Retailer.name)).all()))
@@ -137,6 +161,10 @@ class _Row:
     scope: str | None = None  # products: the regency of their IKM
     ref: tuple | None = None  # a new cohort or product: its placeholder id until it is written
     cohort_ref: tuple | None = None  # an IKM: the placeholder of its cohort new in this upload
+    record_id: int | None = None  # the record named by the row's ID cell (exports carry it)
+    file_version: int | None = None  # the record's version when the file was exported
+    cleared: set = field(default_factory=set)  # fields emptied by the clear marker
+    conflict: dict | None = None  # changed by someone else since the export: who, when, what
 
     def fail(self, name: str, key: str, shown=None, /, **params) -> None:
         """Reject the row for this field (the first reason per field is kept)."""
@@ -165,6 +193,7 @@ class _Plan:
 
 _SCI = re.compile(r"^\d[.,]\d+E\+?\d+$", re.IGNORECASE)
 _CODE_FIELDS = frozenset({"nib", "ikm_nib", "phone", "gtin"})
+_KEY_FIELDS = frozenset({"ikm_nib"})  # what finds a record's IKM cannot be emptied
 
 
 def _prepare(sheet: _Sheet, mapping: dict[int, str], layout: Layout) -> list[_Row]:
@@ -233,6 +262,10 @@ def _odd_cell(row: _Row, name: str) -> None:
     elif first == "=":
         row.fail(name, "imp.formula", value)
         row.raw[name] = None
+    elif "#" in value and value.strip().upper() in CLEAR_MARKS:
+        if name in _KEY_FIELDS:
+            row.fail(name, "imp.clear_key", value)
+        row.raw[name] = _CLEAR
     elif "#" in value and value.strip() in EXCEL_ERRORS:
         row.fail(name, "imp.excel_error", value, value=value.strip())
         row.raw[name] = None
@@ -246,8 +279,11 @@ def _in_scope(actor: Actor, kabupaten_code: str | None) -> bool:
 
 
 def _parse_key_nib(row: _Row, name: str) -> None:
+    value = row.raw.get(name)
+    if value == _CLEAR:
+        return
     try:
-        row.nib = parse_nib(row.raw.get(name))
+        row.nib = parse_nib(value)
     except Invalid as exc:
         row.fail(name, exc.key, **exc.params)
 
@@ -262,6 +298,79 @@ def _mark_duplicates(rows: list[_Row], key_of, field_name: str, message: str) ->
             row.fail(field_name, message, rows=others)
 
 
+# What a cell holds to empty a field on update (a blank cell leaves it as it is).
+CLEAR_MARKS = frozenset({"#KOSONG", "#CLEAR"})
+_CLEAR = "\0clear"  # a cell holding a clear mark, once read
+SYSTEM_FIELDS = ("id", "version")
+
+
+def _system_cells(rows: list[_Row]) -> None:
+    """The record id and version of rows that carry them (a re-uploaded export)."""
+    for row in rows:
+        raw = row.raw
+        if "id" not in raw and "version" not in raw:
+            continue
+        rid, version = raw.pop("id", None), raw.pop("version", None)
+        try:
+            row.record_id = parse_int(rid, 1, INT32)
+        except Invalid:
+            row.fail("id", "imp.bad_id", rid)
+        try:
+            row.file_version = parse_int(version, 1, INT32)
+        except Invalid:
+            row.fail("version", "imp.bad_version", version)
+        if row.file_version is not None and row.record_id is None and not row.errors:
+            row.fail("id", "imp.version_without_id", version)
+
+
+def _provided(row: _Row, stored: dict | None, skip: tuple[str, ...] = ()) -> dict:
+    """The row's values to check: for an update, a blank cell leaves the stored value and the
+    clear mark empties it (noted in `row.cleared`); for a new record both mean empty."""
+    out = {}
+    for name, value in row.raw.items():
+        if name in row.errors or name in skip:
+            continue
+        if value == _CLEAR:
+            out[name] = None
+            if stored is not None:
+                row.cleared.add(name)
+        elif stored is None or not blank(value):
+            out[name] = value
+    return out
+
+
+def _stored_by_id(session: Session, model, columns: list, rows: list[_Row],
+                  lock: bool) -> dict[int, dict]:
+    """The stored records the rows name by id; a row naming no record of this kind (deleted
+    for good, or from another database) is refused."""
+    wanted = sorted({r.record_id for r in rows if r.record_id is not None})
+    found: dict[int, dict] = {}
+    for part in _chunks(wanted):
+        query = select(*columns).where(model.id.in_(part))
+        if lock:
+            query = query.with_for_update()
+        for r in session.execute(query):
+            found[r.id] = dict(r._mapping)
+    for row in rows:
+        if row.record_id is not None and row.record_id not in found:
+            row.fail("id", "imp.unknown_id", row.record_id, id=row.record_id)
+    return found
+
+
+def _check_version(row: _Row, overwrite: dict) -> None:
+    """Refuse an update from a row older than its record (someone changed the record after
+    the export), unless the user saw that conflict and chose to overwrite that version."""
+    stored = row.existing
+    if row.file_version is None or not stored or stored.get("version") is None:
+        return
+    if row.file_version > stored["version"]:
+        row.fail("version", "imp.bad_version", row.file_version)
+    elif row.file_version < stored["version"] and row.changed:
+        row.conflict = {"version": stored["version"]}
+        if overwrite.get((row.sheet, row.number)) != stored["version"]:
+            row.fail("version", "imp.changed_since_export", row.file_version)
+
+
 def _existing_ikm(session: Session, nibs: list[str], lock: bool) -> dict[str, dict]:
     found: dict[str, dict] = {}
     columns = [Ikm.id, Ikm.version, Ikm.deleted_at, *[getattr(Ikm, f) for f in IKM_FIELDS]]
@@ -274,49 +383,71 @@ def _existing_ikm(session: Session, nibs: list[str], lock: bool) -> dict[str, di
     return found
 
 
-def _cohort_raw(row: _Row, lk: _Lookups) -> None:
-    """Cohort by name (preferring one of the row's regency) -> id for clean_ikm."""
+def _cohort_raw(row: _Row, lk: _Lookups, stored_kabupaten: str | None = None) -> None:
+    """Cohort by name (preferring one of the row's regency) -> id for clean_ikm. A number
+    typed in the cell is a name too, never an internal id ("2" is no cohort's name; the
+    cohorts of the row's regency with that number in their name are suggested)."""
     value = row.raw.get("cohort_id")
-    if blank(value) or isinstance(value, int):
+    if blank(value) or value == _CLEAR:
         return
-    fresh = lk.new_cohorts.get(_key(value))
+    text = str(value).strip()
+    kab = stored_kabupaten  # an update that leaves the regency blank keeps the stored one
+    with contextlib.suppress(Invalid):
+        kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "") or kab
+    fresh = lk.new_cohorts.get(_key(text))
     if fresh:
         # a cohort new in this upload: its id is known only once it is written
-        kab = None
-        with contextlib.suppress(Invalid):
-            kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
         row.cohort_ref = next((ref for ref, k in fresh if k == kab), fresh[0][0])
         row.raw["cohort_id"] = None
         return
-    candidates = lk.cohort_names.get(_key(value))
+    candidates = lk.cohort_names.get(_key(text))
     if candidates:
-        kab = None
-        with contextlib.suppress(Invalid):
-            kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
-        chosen = next((cid for cid, k in candidates if k == kab), candidates[0][0])
-        row.raw["cohort_id"] = chosen
-    elif not re.fullmatch(r"\s*\d+\s*", str(value)):
-        row.fail("cohort_id", "imp.unknown_cohort", value, name=str(value))
-        row.raw["cohort_id"] = None
+        row.raw["cohort_id"] = next((cid for cid, k in candidates if k == kab), candidates[0][0])
+        return
+    row.raw["cohort_id"] = None
+    names = [lk.cohort_labels[cid] for cid, k in lk.cohorts.items() if kab is None or k == kab]
+    numbers = set(re.findall(r"\d+", text))
+    if numbers:  # "2": the regency's cohorts with that number in their name
+        near = [n for n in names if numbers <= set(re.findall(r"\d+", n))]
+    else:
+        from difflib import get_close_matches
+
+        folded = {n.casefold(): n for n in names}
+        near = [folded[m] for m in get_close_matches(text.casefold(), folded, n=3, cutoff=0.7)]
+    if near:
+        row.fail("cohort_id", "imp.unknown_cohort_suggest", value, name=text,
+                 suggestions=", ".join(f"'{n}'" for n in near[:3]))
+    else:
+        row.fail("cohort_id", "imp.unknown_cohort", value, name=text)
 
 
 def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
-              lock: bool) -> None:
+              lock: bool, overwrite: dict) -> None:
     live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    _system_cells(live)
     for row in live:
         _parse_key_nib(row, "nib")
     _mark_duplicates(live, lambda r: r.nib, "nib", "imp.duplicate_nib")
+    _mark_duplicates(live, lambda r: r.record_id, "id", "imp.duplicate_id")
+    columns = [Ikm.id, Ikm.version, Ikm.deleted_at, *[getattr(Ikm, f) for f in IKM_FIELDS]]
+    by_id = _stored_by_id(session, Ikm, columns, live, lock)
     existing = _existing_ikm(session, [r.nib for r in live if r.nib], lock)
     for row in live:
-        cohort = row.raw.get("cohort_id")
-        if cohort is not None and cohort.__class__ is not int:
-            _cohort_raw(row, lk)
-        stored = existing.get(row.nib) if row.nib else None
-        if stored and stored["deleted_at"] is not None:
-            row.fail("nib", "imp.nib_in_trash")
-            stored = None
-        provided = row.raw if not row.errors else {
-            k: v for k, v in row.raw.items() if k not in row.errors}
+        if row.record_id is not None:  # an export's row: its record by id, the NIB a field
+            stored = by_id.get(row.record_id)
+            holder = existing.get(row.nib) if row.nib else None
+            if stored and holder and holder["id"] != stored["id"]:
+                row.fail("nib", "v.nib_taken")
+            if stored and stored["deleted_at"] is not None:
+                row.fail("id", "imp.in_trash")
+                stored = None
+        else:
+            stored = existing.get(row.nib) if row.nib else None
+            if stored and stored["deleted_at"] is not None:
+                row.fail("nib", "imp.nib_in_trash")
+                stored = None
+        _cohort_raw(row, lk, stored["kabupaten_code"] if stored else None)
+        provided = _provided(row, stored)
         if stored:
             provided = {**{f: stored[f] for f in IKM_FIELDS}, **provided}
         clean, errors = clean_ikm(provided, regions=lk.regions, cohorts=lk.cohorts)
@@ -332,6 +463,13 @@ def _plan_ikm(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
         if stored:
             row.existing = stored
             row.changed = {k: v for k, v in clean.items() if stored.get(k) != v}
+            _check_version(row, overwrite)
+            was = stored["cohort_id"]
+            if "cohort_id" in row.changed and was in lk.finished:
+                # trained there: a move lowers "dilatih", so it is asked about on the Angkatan
+                # page or the IKM's detail, never done silently by a file
+                row.fail("cohort_id", "imp.moves_trained", cohort=lk.cohort_labels[was],
+                         end=lk.finished[was].strftime("%d-%m-%Y"))
         # the regency scope guards writes: an unchanged row of another regency (a re-uploaded
         # export of every regency) writes nothing and is not refused
         if not stored or row.changed or row.errors:
@@ -368,8 +506,9 @@ def _warn_possible_duplicates(session: Session, rows: list[_Row]) -> None:
 
 
 def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: list[_Row],
-                   lk: _Lookups, lock: bool) -> None:
+                   lk: _Lookups, lock: bool, overwrite: dict) -> None:
     live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    _system_cells(live)
     _resolve_ikm(session, live, ikm_rows)  # the IKM of each product: in this file, else stored
 
     def product_key(r: _Row):
@@ -380,10 +519,12 @@ def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: l
         return (r.nib, name.casefold()) if r.nib and name else None
 
     _mark_duplicates(live, product_key, "name", "imp.duplicate_product")
+    _mark_duplicates(live, lambda r: r.record_id, "id", "imp.duplicate_id")
+    columns = [Product.id, Product.version, Product.ikm_id, Product.deleted_at,
+               *[getattr(Product, f) for f in PRODUCT_FIELDS]]
+    by_id = _stored_by_id(session, Product, columns, live, lock)
     ids = sorted({r.ikm_ref for r in live if isinstance(r.ikm_ref, int)})
     existing: dict[tuple[int, str], dict] = {}
-    columns = [Product.id, Product.version, Product.ikm_id,
-               *[getattr(Product, f) for f in PRODUCT_FIELDS]]
     for part in _chunks(ids):
         query = (select(*columns).where(Product.ikm_id.in_(part), Product.deleted_at.is_(None))
                  .order_by(Product.id))
@@ -396,10 +537,19 @@ def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: l
         if isinstance(category, str) and category.strip().lower() in lk.category_en:
             row.raw["category_code"] = lk.category_en[category.strip().lower()]
         key = product_key(row)
-        stored_row = existing.get((row.ikm_ref, key[1])) \
-            if key and isinstance(row.ikm_ref, int) else None
+        if row.record_id is not None:
+            stored_row = by_id.get(row.record_id)
+            if stored_row and stored_row["deleted_at"] is not None:
+                row.fail("id", "imp.in_trash")
+                stored_row = None
+            elif stored_row and stored_row["ikm_id"] != row.ikm_ref:
+                row.fail("ikm_nib", "imp.id_other_ikm")
+                stored_row = None
+        else:
+            stored_row = existing.get((row.ikm_ref, key[1])) \
+                if key and isinstance(row.ikm_ref, int) else None
         base = {f: stored_row[f] for f in PRODUCT_FIELDS} if stored_row else {}
-        provided = {k: v for k, v in row.raw.items() if k != "ikm_nib" and k not in row.errors}
+        provided = _provided(row, stored_row, skip=("ikm_nib",))
         clean, errors = clean_product({**base, **provided}, categories=lk.categories)
         for name, (k, params) in errors.items.items():
             row.fail(name, k, **params)
@@ -412,6 +562,7 @@ def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: l
         if stored_row:
             row.existing = stored_row
             row.changed = {k: v for k, v in clean.items() if stored_row.get(k) != v}
+            _check_version(row, overwrite)
         if (not stored_row or row.changed or row.errors) and not _in_scope(actor, row.scope):
             row.fail("ikm_nib", "imp.out_of_scope")
         if row.errors:
@@ -424,34 +575,48 @@ def _plan_products(session: Session, actor: Actor, rows: list[_Row], ikm_rows: l
 
 
 def _plan_cohorts(session: Session, actor: Actor, rows: list[_Row], lk: _Lookups,
-                  lock: bool) -> None:
-    """Cohorts by regency + name: new ones get a placeholder id the IKM sheet can refer to."""
+                  lock: bool, overwrite: dict) -> None:
+    """Cohorts by id or by regency + name: new ones get a placeholder id the IKM sheet can
+    refer to."""
     live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    _system_cells(live)
+    _mark_duplicates(live, lambda r: r.record_id, "id", "imp.duplicate_id")
     kabupaten = lk.regions.kabupaten
+    columns = [Cohort.id, Cohort.version, Cohort.deleted_at,
+               *[getattr(Cohort, f) for f in COHORT_FIELDS]]
+    by_id = _stored_by_id(session, Cohort, columns, live, lock)
     existing: dict[tuple[str, str], dict] = {}
-    query = (select(Cohort.id, Cohort.version, *[getattr(Cohort, f) for f in COHORT_FIELDS])
-             .where(Cohort.deleted_at.is_(None)).order_by(Cohort.id))
+    query = select(*columns).where(Cohort.deleted_at.is_(None)).order_by(Cohort.id)
     if lock:
         query = query.with_for_update()
     for r in session.execute(query):
         existing.setdefault((r.kabupaten_code, r.name.casefold()), dict(r._mapping))
     for row in live:
         stored = None
-        with contextlib.suppress(Invalid):
-            name = clean_text(row.raw.get("name"))
-            kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
-            stored = existing.get((kab, name.casefold())) if name else None
+        if row.record_id is not None:
+            stored = by_id.get(row.record_id)
+            if stored and stored["deleted_at"] is not None:
+                row.fail("id", "imp.in_trash")
+                stored = None
+        else:
+            with contextlib.suppress(Invalid):
+                name = clean_text(row.raw.get("name"))
+                kab = lk.regions.match_kabupaten(row.raw.get("kabupaten_code") or "")
+                stored = existing.get((kab, name.casefold())) if name else None
         base = {f: stored[f] for f in COHORT_FIELDS} if stored else {}
-        provided = {k: v for k, v in row.raw.items() if k not in row.errors}
-        clean, errors = clean_cohort({**base, **provided}, kabupaten=kabupaten)
+        clean, errors = clean_cohort({**base, **_provided(row, stored)}, kabupaten=kabupaten)
         for name, (key, params) in errors.items.items():
             row.fail(name, key, **params)
         row.clean = clean
         if stored:
             row.existing = stored
             row.changed = {k: v for k, v in clean.items() if stored.get(k) != v}
+            _check_version(row, overwrite)
         if (not stored or row.changed or row.errors) and clean.get("kabupaten_code") \
                 and not _in_scope(actor, clean["kabupaten_code"]):
+            row.fail("kabupaten_code", "imp.out_of_scope")
+        if stored and (row.changed or row.errors) and not _in_scope(actor,
+                                                                    stored["kabupaten_code"]):
             row.fail("kabupaten_code", "imp.out_of_scope")
     _mark_duplicates(live, lambda r: (r.clean.get("kabupaten_code"), r.clean["name"].casefold())
                      if r.clean.get("name") and r.clean.get("kabupaten_code") else None,
@@ -602,46 +767,89 @@ def _existing_children(session: Session, spec: _ChildSpec, ids: list[int],
     return found
 
 
+def _children_by_id(session: Session, spec: _ChildSpec, rows: list[_Row],
+                    lock: bool) -> dict[int, dict]:
+    """The stored records of a linked kind that rows name by id, with their IKM (`_ikm`)."""
+    table = spec.model.__table__
+    columns = [table.c.id, *[table.c[f] for f in spec.fields], table.c.updated_at]
+    if "version" in table.c:
+        columns.append(table.c.version)
+    if spec.via_product:
+        columns += [Product.ikm_id.label("_ikm"), Product.deleted_at.label("_gone")]
+        base = select(*columns).join(Product, Product.id == table.c.product_id)
+    else:
+        columns += [table.c.ikm_id.label("_ikm"), literal(None).label("_gone")]
+        base = select(*columns)
+    wanted = sorted({r.record_id for r in rows if r.record_id is not None})
+    found: dict[int, dict] = {}
+    for part in _chunks(wanted):
+        query = base.where(table.c.id.in_(part))
+        if lock:
+            query = query.with_for_update()
+        for r in session.execute(query):
+            found[r.id] = dict(r._mapping)
+    for row in rows:
+        if row.record_id is not None and row.record_id not in found:
+            row.fail("id", "imp.unknown_id", row.record_id, id=row.record_id)
+    return found
+
+
 def _plan_children(session: Session, actor: Actor, kind: str, rows: list[_Row], plan: "_Plan",
-                   lk: _Lookups, lock: bool) -> None:
+                   lk: _Lookups, lock: bool, overwrite: dict) -> None:
     """Certificates, listings, exports, coaching actions or financials of IKM (by NIB), their
-    product by name among the IKM's stored products and those of this upload."""
+    product by name among the IKM's stored products and those of this upload; a row with an
+    id updates that record."""
     spec = CHILD_SPECS[kind]
     live = [r for r in rows if r.status not in ("skipped", "rejected")]
+    _system_cells(live)
+    _mark_duplicates(live, lambda r: r.record_id, "id", "imp.duplicate_id")
     _resolve_ikm(session, live, plan.ikm)
     refs = {r.ikm_ref for r in live if r.ikm_ref is not None and not r.errors}
     products, rejected = _products_by_ikm(session, refs, plan.products, lk)
     existing = _existing_children(session, spec, sorted(r for r in refs if isinstance(r, int)),
                                   lock)
+    by_id = _children_by_id(session, spec, live, lock)
     for row in live:
         if row.ikm_ref is None or row.errors:
             continue
         own = products.get(row.ikm_ref, {})
-        provided = {k: v for k, v in row.raw.items() if k != "ikm_nib" and k not in row.errors}
+        stored = None
+        if row.record_id is not None:
+            stored = dict(by_id[row.record_id])
+            ikm_id, gone = stored.pop("_ikm"), stored.pop("_gone")
+            if gone is not None:
+                row.fail("product_id", "imp.product_in_trash")
+                continue
+            if ikm_id != row.ikm_ref:
+                row.fail("ikm_nib", "imp.id_other_ikm")
+                continue
+        provided = _provided(row, stored, skip=("ikm_nib",))
         product = provided.get("product_id")
         if isinstance(product, str) and product.strip().casefold() in rejected.get(
                 row.ikm_ref, {}):
             row.fail("product_id", "imp.product_rejected",
                      row=rejected[row.ikm_ref][product.strip().casefold()])
             continue
-        clean, errors = spec.clean(provided, own, lk)
-        for name, (key, params) in errors.items.items():
-            row.fail(name, key, **params)
-        row.clean = clean
-        if row.errors:
-            continue
-        key = (row.ikm_ref, *[_fold(clean.get(f)) for f in spec.key])
-        stored = existing.get(key) if isinstance(row.ikm_ref, int) else None
+        if stored is None:
+            clean, errors = spec.clean(provided, own, lk)
+            for name, (key, params) in errors.items.items():
+                row.fail(name, key, **params)
+            if errors:
+                row.clean = clean
+                continue
+            key = (row.ikm_ref, *[_fold(clean.get(f)) for f in spec.key])
+            stored = existing.get(key) if isinstance(row.ikm_ref, int) else None
+            if stored:  # found by its key: a blank cell leaves the stored value after all
+                provided = _provided(row, stored, skip=("ikm_nib",))
         if stored:
-            # as for IKM: a column missing from the file keeps what is stored, a blank cell
-            # of a present column clears it
             base = {f: stored[f] for f in spec.fields}
             clean, errors = spec.clean({**base, **provided}, own, lk)
             for name, (k, params) in errors.items.items():
                 row.fail(name, k, **params)
-            row.clean = clean
             row.existing = stored
             row.changed = {k: v for k, v in clean.items() if stored.get(k) != v}
+            _check_version(row, overwrite)
+        row.clean = clean
         if (not stored or row.changed or row.errors) and not _in_scope(actor, row.scope):
             row.fail("ikm_nib", "imp.out_of_scope")
     _mark_duplicates(live, lambda r: (r.ikm_ref, *[_fold(r.clean.get(f)) for f in spec.key])
@@ -652,34 +860,6 @@ def _plan_children(session: Session, actor: Actor, kind: str, rows: list[_Row], 
             row.status = "rejected"
         elif row.existing:
             row.status = "updated" if row.changed else "unchanged"
-
-
-def _select_sheets(sheets: list[_Sheet], kind: str, report: ImportReport,
-                   csv_file: bool) -> list[tuple[_Sheet, Layout]]:
-    chosen: dict[str, tuple[_Sheet, Layout]] = {}
-    unnamed = []
-    for sheet in sheets:
-        by_name = _SHEET_KINDS.get(_norm(sheet.name)) if not csv_file else None
-        if by_name and kind in ("auto", by_name) and by_name not in chosen:
-            chosen[by_name] = (sheet, LAYOUTS[by_name])
-        else:
-            unnamed.append(sheet)
-    if not chosen:
-        for sheet in unnamed:
-            k = _kind_of(sheet.header, kind)
-            if k and k not in chosen:
-                chosen[k] = (sheet, LAYOUTS[k])
-        tables = [s for s in sheets if s.header]
-        if not chosen and len(tables) == 1 and (csv_file or len(sheets) == 1):
-            # one table we cannot place: say which headers are missing for the likeliest kind
-            _map_columns(tables[0], LAYOUTS[kind if kind in LAYOUTS else "ikm"])
-    used = {id(s) for s, _l in chosen.values()}
-    report.ignored_sheets = [s.name for s in sheets if id(s) not in used]
-    if not chosen:
-        expected = ", ".join(LAYOUTS[k].sheet for k in LAYOUTS if kind in ("auto", k))
-        _refuse("imp.missing_sheet", expected=expected,
-                found=", ".join(s.name for s in sheets) or "–")
-    return [chosen[k] for k in KINDS if k in chosen]
 
 
 # A parsed upload is kept (by content hash) for the commit that usually follows its dry run:
@@ -704,7 +884,8 @@ def _digest(filename: str, data: bytes, limits: Limits) -> tuple:
             if _LAST_HASH[0] is not data:
                 _LAST_HASH[:] = [data, hashlib.sha256(data).hexdigest()]
             digest = _LAST_HASH[1]
-    return (digest, PurePath(str(filename)).suffix.lower(), limits)
+    # the name too: a CSV's sheet is named after its file, and the page shows that name
+    return (digest, PurePath(str(filename or "upload")).name, limits)
 
 
 def _parsed(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
@@ -725,9 +906,8 @@ def _parsed(filename: str, data: bytes, limits: Limits) -> list[_Sheet]:
 
 def _plan_key(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
               limits: Limits) -> tuple:
-    return (*_digest(filename, data, limits), PurePath(str(filename or "upload")).name, kind,
-            actor.username, str(actor.role), actor.kabupaten_code,
-            session.get_bind().url.render_as_string(hide_password=True))
+    return (*_digest(filename, data, limits), kind, actor.username, str(actor.role),
+            actor.kabupaten_code, session.get_bind().url.render_as_string(hide_password=True))
 
 
 def _keep_plan(key: tuple, state: tuple, plan: "_Plan") -> None:
@@ -768,7 +948,8 @@ def _data_state(session: Session) -> tuple:
 
 def _plan(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
           limits: Limits, lock: bool = False,
-          progress: Callable[[float, str], None] | None = None) -> _Plan:
+          progress: Callable[[float, str], None] | None = None,
+          overwrite: dict | None = None) -> _Plan:
     require(actor, "programme.write")
     if kind != "auto" and kind not in LAYOUTS:
         raise ServiceError("imp.bad_kind")
@@ -777,23 +958,33 @@ def _plan(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
     sheets = _parsed(filename, data, limits)
     _tick(progress, 0.1, "imp.progress.checking")
     csv_file = bytes(data[:2]) != b"PK"
-    selected = _select_sheets(sheets, kind, report, csv_file)
+    selected = select_sheets(sheets, kind, report, csv_file)
     if all(not s.rows for s, _l in selected):
         _refuse("imp.no_rows")
     plan = _Plan(report)
     lk = _lookups(session)
+    prepared = []
     for sheet, layout in selected:
         mapping = _map_columns(sheet, layout)
-        plan.rows(layout.kind).extend(_prepare(sheet, mapping, layout))
+        rows = _prepare(sheet, mapping, layout)
+        prepared.append((sheet.name, rows, layout))
+        plan.rows(layout.kind).extend(rows)
         plan.kinds.append(layout.kind)
-    _plan_cohorts(session, actor, plan.cohorts, lk, lock)
-    _plan_ikm(session, actor, plan.ikm, lk, lock)
+        _note_reading(report, sheet)
+    _read_conventions(prepared, report)
+    overwrite = overwrite or {}
+    _plan_cohorts(session, actor, plan.cohorts, lk, lock, overwrite)
+    _plan_ikm(session, actor, plan.ikm, lk, lock, overwrite)
     _tick(progress, 0.3, "imp.progress.checking")
-    _plan_products(session, actor, plan.products, plan.ikm, lk, lock)
+    _plan_products(session, actor, plan.products, plan.ikm, lk, lock, overwrite)
     for child in CHILD_SPECS:
         if child in plan.kinds:
-            _plan_children(session, actor, child, plan.rows(child), plan, lk, lock)
+            _plan_children(session, actor, child, plan.rows(child), plan, lk, lock, overwrite)
     _tick(progress, 0.4, "imp.progress.checking")
+    layouts = {layout.kind: layout for _s, layout in selected}
+    shown = _Shown(session, lk)
+    _explain_conflicts(session, plan, layouts, shown)
+    _list_changes(plan, layouts, shown)
     for sheet, layout in selected:
         rows = plan.rows(layout.kind)
         counts = Counter(r.status for r in rows)
@@ -817,6 +1008,161 @@ def _plan(session: Session, actor: Actor, filename: str, data: bytes, kind: str,
     if not report.ok and not report.rejected:
         _refuse("imp.no_rows")
     return plan
+
+
+_MODELS = {"cohort": Cohort, "ikm": Ikm, "product": Product}
+
+
+def _label(row: _Row, kind: str) -> str:
+    """How a row's record is named in the lists of changes and conflicts."""
+    values = row.clean or {}
+    name = values.get("name") or values.get("text") or (row.existing or {}).get("name")
+    if name:
+        return str(name)
+    parts = [row.nib] + [str(values[f]) for f in (CHILD_SPECS[kind].key if kind in CHILD_SPECS
+                                                 else ()) if values.get(f) is not None]
+    return " · ".join(p for p in parts if p) or f"#{(row.existing or {}).get('id', '')}"
+
+
+def _as_wib(value: datetime) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(clock.WIB)
+
+
+class _Shown:
+    """Stored values as people read them in the lists of changes: names, not codes or ids."""
+
+    def __init__(self, session: Session, lk: _Lookups):
+        self.session, self.lk = session, lk
+        self.products: dict[int, str] = {}
+
+    def products_of(self, ids: set[int]) -> None:
+        wanted = sorted(i for i in ids if isinstance(i, int) and i not in self.products)
+        for part in _chunks(wanted):
+            self.products.update(self.session.execute(
+                select(Product.id, Product.name).where(Product.id.in_(part))).all())
+
+    def __call__(self, name: str, value):
+        lk = self.lk
+        if value is None or isinstance(value, tuple):  # empty, or a record new in this upload
+            return value
+        if name == "kabupaten_code":
+            return lk.regions.kabupaten.get(value, value)
+        if name in ("kecamatan_code", "desa_code"):
+            table = lk.regions.kecamatan if name == "kecamatan_code" else lk.regions.desa
+            return table.get(value, (None, value))[1]
+        return {"cohort_id": lk.cohort_labels, "category_code": lk.categories,
+                "retailer_id": lk.retailers, "product_id": self.products,
+                "cert_type_code": {c: t.name for c, t in lk.cert_types.items()}
+                }.get(name, {}).get(value, value)
+
+
+def _explain_conflicts(session: Session, plan: _Plan, layouts: dict[str, Layout],
+                       shown: _Shown) -> None:
+    """For every row older than its record: who changed the record since the export, when,
+    and which fields (from the audit trail), and what the import would put back."""
+    for kind, layout in layouts.items():
+        stale = [r for r in plan.rows(kind) if r.conflict and r.existing]
+        if not stale:
+            continue
+        model = _MODELS.get(kind) or CHILD_SPECS[kind].model
+        since: dict[str, list] = {}
+        for part in _chunks([str(r.existing["id"]) for r in stale]):
+            for entry in session.execute(
+                    select(AuditLog.row_id, AuditLog.username, AuditLog.at, AuditLog.after)
+                    .where(AuditLog.table_name == model.__tablename__,
+                           AuditLog.row_id.in_(part),
+                           AuditLog.action.in_(("update", "restore", "import", "undo")))
+                    .order_by(AuditLog.id.desc())):
+                since.setdefault(entry.row_id, []).append(entry)
+        shown.products_of({r.existing.get("product_id") for r in stale}
+                           | {r.clean.get("product_id") for r in stale})
+        for row in stale:
+            entries = since.get(str(row.existing["id"]), [])
+            entries = entries[:max(1, row.existing["version"] - row.file_version)]
+            fields = []
+            for entry in entries:
+                fields += [f for f in (entry.after or {}) if f not in fields
+                           and f not in ("import_batch", "updated_at", "updated_by")]
+            header = {f: row.headers.get(f) or _template_header(layout, f) for f in
+                      {*fields, *row.changed}}
+            conflict = ImportConflict(
+                sheet=row.sheet, row=row.number, record=_label(row, kind),
+                version=row.existing["version"],
+                changed_by=entries[0].username if entries else "?",
+                changed_at=entries[0].at if entries else None,
+                columns=[header[f] for f in fields],
+                overwrites=[(header[f], shown(f, row.existing.get(f)), shown(f, v))
+                            for f, v in row.changed.items()])
+            plan.report.conflicts.append(conflict)
+            refusal = row.errors.get("version")
+            if refusal and refusal[0] == "imp.changed_since_export":
+                at = conflict.changed_at
+                row.errors["version"] = (refusal[0], {
+                    "by": conflict.changed_by, "columns": ", ".join(conflict.columns) or "–",
+                    "at": _as_wib(at).strftime("%d-%m-%Y %H:%M WIB") if at else "?"},
+                    refusal[2])
+
+
+def _list_changes(plan: _Plan, layouts: dict[str, Layout], shown: _Shown) -> None:
+    """Every field each update changes (before -> after), the cleared ones marked."""
+    for kind, layout in layouts.items():
+        updated = [r for r in plan.rows(kind) if r.status == "updated"]
+        if "product_id" in {c.name for c in layout.columns}:
+            shown.products_of({r.existing.get("product_id") for r in updated}
+                              | {r.clean.get("product_id") for r in updated})
+        for row in updated:
+            label = _label(row, kind)
+            for name, after in row.changed.items():
+                plan.report.changes.append(ImportChange(
+                    sheet=row.sheet, row=row.number, record=label,
+                    column=row.headers.get(name) or _template_header(layout, name),
+                    before=shown(name, row.existing.get(name)), after=shown(name, after),
+                    cleared=name in row.cleared))
+
+
+def _read_conventions(prepared: list[tuple[str, list[_Row], Layout]],
+                      report: ImportReport) -> None:
+    """Read the text cells of each date and number column by the order or format the whole
+    column shows, else the rest of the file shows (services.imports.detect), and note how."""
+    columns = []
+    for sheet, rows, layout in prepared:
+        for col in layout.columns:
+            if col.kind not in ("date", "money", "number"):
+                continue
+            cells = [(i, r.raw[col.name]) for i, r in enumerate(rows)
+                     if r.status != "skipped" and r.raw.get(col.name).__class__ is str]
+            if cells:
+                shown = next((r.headers.get(col.name) for r in rows if r.headers), None) \
+                    or _template_header(layout, col.name)
+                columns.append((sheet, rows, col, cells, shown))
+    dates = file_date_order([(shown, date_evidence(cells)) for _s, _r, col, cells, shown
+                             in columns if col.kind == "date"])
+    numbers = file_number_format([(shown, number_evidence(cells)) for _s, _r, col, cells, shown
+                                  in columns if col.kind != "date"])
+    for sheet, rows, col, cells, shown in columns:
+        found = date_column(cells, dates) if col.kind == "date" \
+            else number_column(cells, rupiah=col.kind == "money", file_format=numbers)
+        for i, value in found.values.items():
+            rows[i].raw[col.name] = value
+        for i, (key, params) in found.refused.items():
+            rows[i].fail(col.name, key, **params)
+        if found.note:
+            report.notes.append(ImportNote(sheet, found.note[0], {**found.note[1],
+                                                                  "column": shown}))
+
+
+def _note_reading(report: ImportReport, sheet: _Sheet) -> None:
+    """Say how a sheet was read where it was not obvious: its text encoding with sample
+    texts, and the title rows set aside above its header."""
+    if sheet.samples or sheet.encoding not in (None, "UTF-8"):
+        report.notes.append(ImportNote(sheet.name, "imp.note.encoding", {
+            "encoding": sheet.encoding, "samples": ", ".join(f"'{s}'" for s in sheet.samples)
+            or "–"}))
+    if sheet.title_rows:
+        first, last = sheet.title_rows[0], sheet.title_rows[-1]
+        report.notes.append(ImportNote(sheet.name, "imp.note.title_rows", {
+            "rows": str(first) if first == last else f"{first}–{last}",
+            "header": sheet.header_row}))
 
 
 def _template_header(layout: Layout, name: str) -> str:

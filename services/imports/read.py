@@ -22,6 +22,7 @@ from services.exporter import (
     SHEET_HELP,
     SHEET_LISTS,
 )
+from services.imports.encoding import decode
 from services.imports.report import LIMITS, ImportCellError, ImportRefused, Limits
 from services.validation import blank
 
@@ -46,6 +47,9 @@ class _Sheet:
     header_row: int
     rows: list[tuple[int, list]]
     problems: list[ImportCellError] = field(default_factory=list)
+    encoding: str | None = None  # a text file's encoding, as people name it
+    samples: tuple[str, ...] = ()  # texts whose letters depended on that encoding
+    title_rows: list[int] = field(default_factory=list)  # rows above the header, set aside
 
 
 def _refuse(key: str, **params):
@@ -118,34 +122,6 @@ def _table(name: str, records, limits: Limits) -> _Sheet:
     return _Sheet(name, head or [], header_row, rows)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8")
-        except UnicodeDecodeError:
-            _refuse("imp.encoding")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            _refuse("imp.encoding")
-    if b"\x00" in data:
-        head = data[:400]
-        # UTF-16 without a byte order mark: every other byte is zero
-        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
-            _refuse("imp.encoding")
-        _refuse("imp.binary")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        _refuse("imp.encoding")
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _sniff(line: str) -> str:
     """The delimiter of a header line: whichever of ; , tab splits it into most fields."""
     best, count = ",", 0
@@ -159,45 +135,89 @@ def _sniff(line: str) -> str:
     return best
 
 
+_SEP_LINE = re.compile(r"^\ufeff?\s*sep=(.)\s*$", re.IGNORECASE)
+_HEAD_ROWS = 10  # the header is looked for among the first non-blank rows (title rows above)
+
+
 def _read_text(name: str, data: bytes, limits: Limits) -> list[_Sheet]:
-    text = _decode(data)
+    decoded = decode(data)
+    text = decoded.text
     if not text.strip():
         _refuse("imp.empty")
     controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\r\n")
     if controls > max(8, len(text[:4000]) // 50):
         _refuse("imp.binary")
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    delimiter = _sniff(first)
+    lines = text.splitlines()
+    first_at = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+    declared = _SEP_LINE.match(lines[first_at]) if lines else None
+    skip = 0
+    if declared:  # Excel's "sep=;" line names the delimiter; it is no row of the table
+        delimiter, skip = declared.group(1), first_at + 1
+    else:
+        candidates = [ln for ln in lines if ln.strip()][:_HEAD_ROWS]
+        delimiter = _sniff(max(candidates, key=lambda ln: len(_fields(ln)), default=""))
     others = [d for d in (";", ",", "\t") if d != delimiter]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    problems: list[ImportCellError] = []
-    records = []
-    width = None
     try:
-        for number, values in enumerate(reader, start=1):
-            if len(values) == 1 and blank(values[0]):
-                values = []
-            if values and width is None:
-                width = len(values)
-            elif values and width:
-                extra = [v for v in values[width:] if not blank(v)]
-                squeezed = width > 1 and len(values) == 1 and any(d in values[0] for d in others)
-                if extra or squeezed:
-                    problems.append(ImportCellError(
-                        row=number, column="", value=delimiter.join(values)[:200],
-                        key="imp.row_fields", params={"found": len(values), "expected": width},
-                        sheet=name))
-                    records.append((number, ["\0row_fields"]))  # kept as a rejected row
-                    continue
-            records.append((number, values))
+        rows = [(n, v) for n, v in enumerate(reader, start=1) if n > skip]
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             _refuse("imp.cell_too_long", sheet=name, row=reader.line_num, column="",
                     max=limits.max_cell)
         _refuse("imp.csv_broken", line=reader.line_num)
+    # the table's width: its widest row among the first ones (title rows above the header
+    # are narrower); a later row with values beyond it lost its quotes or its delimiter
+    filled = [v for _n, v in rows if not (len(v) == 1 and blank(v[0])) and v][:_HEAD_ROWS]
+    width = max((len(_trimmed(v)) for v in filled), default=0)
+    problems: list[ImportCellError] = []
+    records = []
+    for number, values in rows:
+        if len(values) == 1 and blank(values[0]):
+            values = []
+        if values and width:
+            extra = [v for v in values[width:] if not blank(v)]
+            squeezed = width > 1 and len(values) == 1 and any(d in values[0] for d in others) \
+                and number > _header_number(rows, width)
+            if extra or squeezed:
+                problems.append(ImportCellError(
+                    row=number, column="", value=delimiter.join(values)[:200],
+                    key="imp.row_fields", params={"found": len(values), "expected": width},
+                    sheet=name))
+                records.append((number, ["\0row_fields"]))  # kept as a rejected row
+                continue
+        records.append((number, values))
+    inner = _INNER_ESCAPE.get(delimiter)
+    if inner is not None:
+        records = [(n, [inner.sub("", v) if v.__class__ is str and "'" in v else v
+                        for v in values]) for n, values in records]
     sheet = _table(name, records, limits)
     sheet.problems = problems
+    sheet.encoding, sheet.samples = decoded.encoding, decoded.samples
     return [sheet]
+
+
+# An export's CSV puts an apostrophe after every other separator or line break inside a field
+# where a formula would start (services.exporter.neutralise_csv): one is taken off again, so a
+# round trip gives back the stored text.
+_INNER_ESCAPE = {sep: re.compile("(?<=[" + re.escape("".join(c for c in ",;\t" if c != sep))
+                                 + "\r\n])'(?='*\"?[=+\\-@\t\r])")
+                 for sep in (",", ";", "\t")}
+
+
+def _fields(line: str) -> list[str]:
+    return max((line.split(d) for d in (";", ",", "\t")), key=len)
+
+
+def _trimmed(values: list) -> list:
+    end = len(values)
+    while end and blank(values[end - 1]):
+        end -= 1
+    return values[:end]
+
+
+def _header_number(rows: list[tuple[int, list]], width: int) -> int:
+    """The line of the first row as wide as the table (the header; title rows come before)."""
+    return next((n for n, v in rows if len(_trimmed(v)) == width), 0)
 
 
 _CHUNK = 1 << 20  # bytes decompressed per step: what one step of a zip bomb can cost
@@ -351,12 +371,8 @@ def _read_xlsx_fast(data: bytes, limits: Limits) -> list[_Sheet]:
     visible = [m.name for m in wb.sheets_metadata
                if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
                and not _aux_sheet(m.name)]
-    named = {name for name in visible if _norm(name) in _SHEET_KINDS}
     sheets: list[_Sheet] = []
     for name in visible:
-        if named and name not in named:
-            sheets.append(_Sheet(name, [], 0, []))
-            continue
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         records = ((number, [None if v == "" else _cell(v) if v.__class__ in _CONVERTED else v
                              for v in row])
@@ -366,8 +382,7 @@ def _read_xlsx_fast(data: bytes, limits: Limits) -> list[_Sheet]:
 
 
 def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
-    """The visible data sheets of a workbook; when some are named like the template's ("IKM",
-    "Produk"), only those are read and the others are listed as ignored (with no rows)."""
+    """The visible data sheets of a workbook (not the template's instructions and lists)."""
     import openpyxl
 
     data, slow = _unpack(data, limits)
@@ -388,11 +403,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
         visible = [ws for ws in wb.worksheets
                    if getattr(ws, "sheet_state", "visible") == "visible"
                    and not _aux_sheet(ws.title)]
-        named = {ws.title for ws in visible if _norm(ws.title) in _SHEET_KINDS}
         for ws in visible:
-            if named and ws.title not in named:
-                sheets.append(_Sheet(ws.title, [], 0, []))
-                continue
             ws.reset_dimensions()  # some programs write wrong dimensions: read every row
             records = ((number, [_cell(v) for v in row])
                        for number, row in enumerate(ws.iter_rows(values_only=True), start=1))

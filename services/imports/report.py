@@ -51,6 +51,43 @@ class SheetReport:
 
 
 @dataclass
+class ImportNote:
+    # How the file was read, for people to check: an encoding with sample texts, title rows
+    # set aside, the order of a date column, the number format of a column.
+    sheet: str
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportChange:
+    # One field an update changes, as the dry run lists it (before -> after; cleared when the
+    # clear mark emptied it).
+    sheet: str
+    row: int
+    record: str
+    column: str
+    before: object
+    after: object
+    cleared: bool = False
+
+
+@dataclass
+class ImportConflict:
+    # A row older than its record: someone changed the record after the file was exported.
+    # Overwriting needs the user's yes for exactly this record version (`version`).
+    sheet: str
+    row: int
+    record: str
+    version: int
+    changed_by: str
+    changed_at: object
+    columns: list[str] = field(default_factory=list)  # what they changed since the export
+    overwrites: list[tuple[str, object, object]] = field(default_factory=list)  # (column,
+    # stored now, the file's value): what the import would put back
+
+
+@dataclass
 class ImportReport:
     # What a dry run found (or a commit did): per sheet counts and every rejected cell.
     filename: str
@@ -58,6 +95,9 @@ class ImportReport:
     errors: list[ImportCellError] = field(default_factory=list)
     warnings: list[ImportCellError] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
+    notes: list[ImportNote] = field(default_factory=list)
+    changes: list[ImportChange] = field(default_factory=list)
+    conflicts: list[ImportConflict] = field(default_factory=list)
     committed: bool = False
     batch_id: int | None = None
 

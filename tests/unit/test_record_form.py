@@ -12,7 +12,7 @@ def test_fractions_round_trip_through_the_number_rules(value):
 
 
 @pytest.mark.parametrize(("value", "shown"), [(None, ""), (25000, "25000"), (1500.0, "1500"),
-                                              (2.125, "2,125"), ("MY", "MY")])
+                                              (2.125, "2,1250"), (2.5, "2,5"), ("MY", "MY")])
 def test_how_values_are_shown(value, shown):
     assert as_text(value) == shown
 

@@ -140,9 +140,19 @@ def test_infinite_and_nan_are_not_numbers(value):
 def test_money_rounds_half_up_and_asks_about_a_lone_thousands_comma():
     assert parse_money("1.500.001,50") == 1500002
     assert parse_money(14000.5) == 14001
-    with pytest.raises(Invalid) as err:
-        parse_money("Rp 1,500")
-    assert err.value.key == "v.ambiguous_money"
+    for text in ("Rp 1,500", "$1,250", "1,250", "USD 12,500"):
+        with pytest.raises(Invalid) as err:
+            parse_money(text)
+        assert err.value.key == "v.ambiguous_number", text
+
+
+@pytest.mark.parametrize("text", ["1,250", "$1,250", "US$ 1,250", "-1,250"])
+def test_a_lone_comma_before_three_digits_is_asked_about_in_every_number_rule(text):
+    for parse in (parse_number, parse_money, parse_int):
+        with pytest.raises(Invalid) as err:
+            parse(text)
+        assert err.value.key == "v.ambiguous_number"
+        assert err.value.params["thousands"].lstrip("-") == "1.250"
 
 
 # --- the one text rule (services.validation.plain / clean_text) -------------------------------
