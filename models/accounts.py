@@ -47,6 +47,8 @@ class AuditLog(SQLModel, table=True):
     row_id: str | None = Field(default=None, max_length=40)
     before: dict | None = Field(default=None, sa_type=JSON)
     after: dict | None = Field(default=None, sa_type=JSON)
+    # The import batch that wrote (or undid) the row; also kept as "import_batch" in `after`.
+    batch_id: int | None = Field(default=None, index=True)
 
 
 class ImportBatch(SQLModel, table=True):
@@ -59,6 +61,8 @@ class ImportBatch(SQLModel, table=True):
     rows_ok: int = 0
     rows_failed: int = 0
     committed: bool = False
+    undone_at: datetime | None = None  # a batch is undone at most once (services.imports.history)
+    undone_by: str | None = Field(default=None, max_length=64)
 
 
 class AppState(SQLModel, table=True):

@@ -28,12 +28,14 @@ def snapshot(row) -> dict:
 
 def record(session: Session, *, username: str | None, action: str, table: str | None = None,
            row_id=None, before: dict | None = None, after: dict | None = None,
-           data_changed: bool = True) -> None:
-    """Add one audit row to the current transaction; bump the data version if data changed."""
+           data_changed: bool = True, batch_id: int | None = None) -> None:
+    """Add one audit row to the current transaction; bump the data version if data changed.
+    `batch_id` names the import batch the row belongs to (an import, or its undo)."""
     session.add(AuditLog(username=username, action=action, table_name=table,
                          row_id=None if row_id is None else str(row_id),
                          before=json.loads(json.dumps(before, default=str)) if before else None,
-                         after=json.loads(json.dumps(after, default=str)) if after else None))
+                         after=json.loads(json.dumps(after, default=str)) if after else None,
+                         batch_id=batch_id))
     if data_changed:
         bump_data_version(session)
 

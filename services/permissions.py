@@ -51,6 +51,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "programme.write": frozenset({Role.admin, Role.staff}),
     "backup.run": frozenset({Role.admin}),
     "trash.restore": frozenset({Role.admin}),
+    "import.undo": frozenset({Role.admin}),  # services.imports.history.undo_batch
 }
 
 

@@ -61,7 +61,8 @@ def _jsonable(values: dict) -> dict:
 
 def commit(session: Session, *, actor: Actor, filename: str, data: bytes,
            allow_partial: bool = False, progress: Callable[[float, str], None] | None = None,
-           kind: str = "auto", limits: Limits = LIMITS) -> ImportReport:
+           kind: str = "auto", limits: Limits = LIMITS,
+           overwrite: dict[tuple[str, int], int] | None = None) -> ImportReport:
     """Write an upload in the caller's transaction (never commits).
 
     Reuses the dry run's check when nothing was written since (same data version, same day,
@@ -69,20 +70,29 @@ def commit(session: Session, *, actor: Actor, filename: str, data: bytes,
     report) when any row is rejected unless `allow_partial`, in which case only the valid rows
     are written. Upserts every sheet in order (cohorts, IKM, products, then the records linked
     to them), records an ImportBatch and audit rows ("import"), and calls
-    `progress(fraction, message_key)`."""
+    `progress(fraction, message_key)`.
+
+    A row older than its record (changed by someone after the export; the dry run lists it in
+    `conflicts`) is refused unless `overwrite` maps its (sheet, row) to the record version the
+    user saw in that list: then it is written over the colleague's change, and only if nobody
+    changed the record again since."""
     require(actor, "programme.write")
     with _bulk_work():
-        return _commit(session, actor, filename, data, allow_partial, progress, kind, limits)
+        return _commit(session, actor, filename, data, allow_partial, progress, kind, limits,
+                       overwrite or {})
 
 
 def _commit(session: Session, actor: Actor, filename: str, data: bytes, allow_partial: bool,
-            progress, kind: str, limits: Limits) -> ImportReport:
+            progress, kind: str, limits: Limits, overwrite: dict) -> ImportReport:
     state = _data_state(session)
     plan = None
     if isinstance(data, bytes | bytearray | memoryview):
         plan = _kept_plan(_plan_key(session, actor, filename, data, kind, limits), state)
+        if plan is not None and overwrite:
+            plan = None  # the dry run refused the rows the user now chose to write
     if plan is None:
-        plan = _plan(session, actor, filename, data, kind, limits, lock=True, progress=progress)
+        plan = _plan(session, actor, filename, data, kind, limits, lock=True, progress=progress,
+                     overwrite=overwrite)
     report = plan.report
     if report.rejected and not allow_partial:
         raise ImportRefused("imp.has_rejected", report=report, count=report.rejected)
@@ -104,11 +114,11 @@ def _commit(session: Session, actor: Actor, filename: str, data: bytes, allow_pa
     audit.record(session, username=user, action="import", table="importbatch", row_id=batch.id,
                  after={"filename": report.filename, "kind": batch.kind, "new": report.new,
                         "updated": report.updated, "unchanged": report.unchanged,
-                        "rejected": report.rejected})
+                        "rejected": report.rejected}, batch_id=batch.id)
     _tick(progress, 0.9, "imp.progress.audit")
     insert_rows(session, AuditLog.__table__, audit_rows,
-                ("at", "username", "action", "table_name", "row_id", "before", "after"),
-                want_ids=False)
+                ("at", "username", "action", "table_name", "row_id", "before", "after",
+                 "batch_id"), want_ids=False)
     _expire(session, touched)
     report.committed, report.batch_id = True, batch.id
     _tick(progress, 1.0, "imp.progress.done")
@@ -190,9 +200,9 @@ def _audit_created(session: Session, model, ids: list[int], now, user: str,
     for low, high in _id_ranges(ids):
         rows = select(literal(now, log_table.c.at.type), literal(user), literal("import"),
                       literal(model.__tablename__), cast(table.c.id, String),
-                      after).where(table.c.id.between(low, high))
+                      after, literal(batch_id)).where(table.c.id.between(low, high))
         session.execute(insert(log_table).from_select(
-            ["at", "username", "action", "table_name", "row_id", "after"], rows))
+            ["at", "username", "action", "table_name", "row_id", "after", "batch_id"], rows))
 
 
 def _insert(session: Session, model, values: list[dict], fields: tuple[str, ...], now,
@@ -245,7 +255,8 @@ def _update(session: Session, model, rows: list[_Row], fields: tuple[str, ...], 
         audit_rows.append({"at": now, "username": user, "action": "import",
                            "table_name": table_name, "row_id": str(row.existing["id"]),
                            "before": _jsonable({k: row.existing[k] for k in row.changed}),
-                           "after": {**_jsonable(row.changed), "import_batch": batch_id}})
+                           "after": {**_jsonable(row.changed), "import_batch": batch_id},
+                           "batch_id": batch_id})
 
 
 def _expire(session: Session, touched: dict[type, set[int]]) -> None:
