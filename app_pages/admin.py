@@ -13,6 +13,7 @@ from ui.backup_panel import backup_panel
 from ui.data import show_service_error
 from ui.format import fmt_datetime, md
 from ui.i18n import CATALOGUE, t
+from ui.record_form import first_result, form_token, mark_saved
 from ui.session import context, current_actor
 
 ctx = context()
@@ -44,18 +45,27 @@ st.dataframe(pd.DataFrame([{
 create_tab, edit_tab, audit_tab, trash_tab, backup_tab = st.tabs(
     [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.trash"),
      t("admin.backup")])
-with create_tab, st.form("admin_new_user", clear_on_submit=False, enter_to_submit=False):
-    c1, c2 = st.columns(2)
-    username = c1.text_input(t("admin.username") + " *", key="admin_new_username")
-    display_name = c2.text_input(t("admin.display_name") + " *", key="admin_new_name")
-    email = c1.text_input(t("admin.email"), key="admin_new_email")
-    role = c2.selectbox(t("admin.role"), roles, format_func=lambda r: t(f"role.{r}"),
-                        index=roles.index("staff"), key="admin_new_role")
-    scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label,
-                         key="admin_new_scope")
-    password = c2.text_input(t("admin.password") + " *", type="password",
-                             help=t("account.policy"), key="admin_new_password")
-    if st.form_submit_button(t("admin.create"), type="primary", key="admin_create"):
+with create_tab:
+    # The submission token is in every key: after a save the form is drawn again empty (no
+    # password left in it), and a second submit of the same form (a double click) writes nothing.
+    token = form_token("admin_new")
+    with st.form(f"admin_new_user_{token}", clear_on_submit=False, enter_to_submit=False):
+        c1, c2 = st.columns(2)
+        username = c1.text_input(t("admin.username") + " *", key=f"admin_new_username_{token}")
+        display_name = c2.text_input(t("admin.display_name") + " *",
+                                     key=f"admin_new_name_{token}")
+        email = c1.text_input(t("admin.email"), key=f"admin_new_email_{token}")
+        role = c2.selectbox(t("admin.role"), roles, format_func=lambda r: t(f"role.{r}"),
+                            index=roles.index("staff"), key=f"admin_new_role_{token}")
+        scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label,
+                             key=f"admin_new_scope_{token}")
+        password = c2.text_input(t("admin.password") + " *", type="password",
+                                 help=t("account.policy"), key=f"admin_new_password_{token}")
+        submitted = st.form_submit_button(t("admin.create"), type="primary",
+                                          key=f"admin_create_{token}")
+    if submitted and (done := first_result(token)) is not None:
+        st.success(done)
+    elif submitted:
         try:
             with write_session(ctx.engine) as session:
                 made = auth.create_user(session, actor=actor, username=username,
@@ -64,7 +74,9 @@ with create_tab, st.form("admin_new_user", clear_on_submit=False, enter_to_submi
         except ServiceError as exc:
             show_service_error(exc)
         else:
-            st.success(t("admin.created", username=md(made.username)))
+            message = t("admin.created", username=md(made.username))
+            mark_saved("admin_new", token, message)
+            st.session_state["_admin_flash"] = message
             st.rerun()
 
 with edit_tab:

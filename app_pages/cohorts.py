@@ -13,8 +13,9 @@ from services.ikm import IkmFilter, list_ikm
 from services.permissions import can
 from services.reference import kabupaten_options
 from ui.data import cached, show_service_error
-from ui.format import today_wib
+from ui.format import fmt_date, md, md_params, today_wib
 from ui.i18n import t
+from ui.record_form import first_result, form_token, mark_saved
 from ui.session import context, current_actor
 
 DEFAULT_PARTNERS = "BPWS, INOPAK, GIZ"
@@ -29,6 +30,8 @@ kabupaten = cached(ctx, kabupaten_options)
 own = [k for k in kabupaten if actor.kabupaten_code in (None, k)] \
     if can(actor, "programme.write") else []
 cohorts = {c["id"]: c for c in cached(ctx, svc.list_cohorts)}
+# Cohorts whose training has ended: their members count as trained (services.overview.trained).
+finished = {r["id"] for r in cached(ctx, svc.cohort_progress, today=today) if r["finished"]}
 # Own regency first, then by regency, newest first.
 cohort_ids = sorted(cohorts, key=lambda i: (cohorts[i]["kabupaten_code"] not in own,
                                             cohorts[i]["kabupaten_code"], -cohorts[i]["year"],
@@ -48,7 +51,7 @@ def show_error(exc: ServiceError) -> None:
     """A refusal in the user's language; a single-message refusal without repeated captions."""
     if isinstance(exc, ValidationFailed) and not exc.params.get("details") and all(
             keys == [exc.key] for keys in exc.errors.values()):
-        st.error(t(exc.key, **exc.params))
+        st.error(t(exc.key, **md_params(exc.params)))
     else:
         show_service_error(exc, label=field_label)
 
@@ -130,14 +133,14 @@ with progress_tab:
                     delta=t("cohp.m_of_target", target=f"{target:,}".replace(",", ".")),
                     delta_color="off", delta_arrow="off")
         m[2].metric(t("cohp.m_trained"), f"{sum(r['trained'] for r in progress):,}"
-                    .replace(",", "."))
+                    .replace(",", "."), help=t("pipeline.trained_help"))
         m[3].metric(t("cohp.m_running"), sum(1 for r in progress if state_of(r) == "running"))
         frame = pd.DataFrame([{
             "name": r["name"], "kabupaten": r["kabupaten"],
             "state": t(f"cohp.state.{state_of(r)}"),
             "start_on": r["start_on"], "end_on": r["end_on"],
             "members": r["members"], "target": r["target"], "percent": r["percent"],
-            "trained": r["trained"],
+            "trained": r["trained"], "left": r["left"],
             "partners": cohorts.get(r["id"], {}).get("partners") or "—",
         } for r in progress])
         config = {name: st.column_config.Column(t(f"cohp.col.{name}")) for name in frame.columns}
@@ -148,7 +151,9 @@ with progress_tab:
             t("cohp.col.percent"), help=t("cohp.help.percent"), format="%.0f%%", min_value=0,
             max_value=100, width="small")
         config["trained"] = st.column_config.NumberColumn(t("cohp.col.trained"), format="%d",
-                                                          help=t("cohp.help.trained"))
+                                                          help=t("pipeline.trained_help"))
+        config["left"] = st.column_config.NumberColumn(t("cohp.col.left"), format="%d",
+                                                       help=t("cohp.help.left"))
         st.dataframe(frame, column_config=config, hide_index=True, width="stretch",
                      height=min(38 + 35 * len(frame), 600), key="coh_progress_table")
 
@@ -160,10 +165,17 @@ def show_result(result: svc.MembersResult) -> None:
     st.markdown(f"**{t('cohp.result_title')}**")
     if result.matched:
         st.success(t("coh.result.matched", count=len(result.matched)))
-        moved = [m["name"] for m in result.matched if m.get("from_cohort_id")]
+        moved = [md(m["name"]) for m in result.matched if m.get("from_cohort_id")]
         if moved:
             shown = ", ".join(moved[:10]) + (" …" if len(moved) > 10 else "")
             st.caption(t("coh.result.moved", name=shown))
+    if result.over_target:
+        st.warning(t("cohp.over_target", members=result.members, target=result.target),
+                   icon=":material/group:")
+    if result.kept:
+        shown = ", ".join(md(k["name"]) for k in result.kept[:10])
+        st.info(t("cohp.kept", count=len(result.kept),
+                  names=shown + (" …" if len(result.kept) > 10 else "")))
     if result.already:
         st.info(t("coh.result.already", count=len(result.already)))
     problems = []
@@ -185,22 +197,53 @@ def show_result(result: svc.MembersResult) -> None:
         st.dataframe(pd.DataFrame({t("cohp.result_col_reason"): [p["text"] for p in problems]}),
                      hide_index=True, width="stretch",
                      height=min(38 + 35 * len(problems), 320))
-    if not (result.matched or result.already or problems):
+    if not (result.matched or result.already or result.kept or problems):
         st.info(t("cohp.result_nothing"))
 
 
-def add_members(cid: int, **how) -> None:
+def add_members(cid: int, how: dict, **confirmed) -> None:
+    """Add the chosen or pasted IKM (`how`); an IKM already trained in a finished cohort moves
+    only after the user confirmed it (`confirmed`: move_trained or keep_trained), so the service
+    first refuses and the page asks."""
     try:
         with write_session(ctx.engine) as session:
-            result = svc.add_members(session, actor=actor, cohort_id=cid, **how)
+            result = svc.add_members(session, actor=actor, cohort_id=cid, **how, **confirmed)
+    except svc.MoveNeedsConfirmation as exc:
+        st.session_state["coh_m_confirm"] = {"cohort_id": cid, "how": how, "ikm": exc.ikm}
+        st.rerun()
     except ServiceError as exc:
         show_error(exc)
         return
+    st.session_state.pop("coh_m_confirm", None)
     st.session_state["coh_m_result"] = (cid, result)
     st.session_state.pop(f"coh_m_choose_{cid}", None)
     if not (result.not_found or result.ambiguous or result.other_regency):
         st.session_state.pop(f"coh_m_paste_{cid}", None)
     st.rerun()
+
+
+def confirm_move(cid: int, ask: dict) -> None:
+    """Ask before moving IKM that were trained in a finished cohort: name each and its cohort;
+    move them only on the explicit button, or add the others without them."""
+    trained = ask["ikm"]
+    with st.container(border=True, key=f"coh_m_confirm_box_{cid}"):
+        st.warning(t("cohp.confirm_title", count=len(trained), cohort=md(cohorts[cid]["name"])),
+                   icon=":material/warning:")
+        st.dataframe(pd.DataFrame([{
+            t("cohp.mcol.name"): k["name"], t("cohp.mcol.nib"): k["nib"] or "—",
+            t("cohp.confirm_col_cohort"): k["from_cohort"],
+            t("cohp.confirm_col_end"): fmt_date(k["from_end_on"])} for k in trained]),
+            hide_index=True, width="stretch", height=min(38 + 35 * len(trained), 250))
+        row = st.container(horizontal=True, gap="small")
+        if row.button(t("cohp.confirm_move", count=len(trained)), key=f"coh_m_confirm_move_{cid}",
+                      icon=":material/move_up:"):
+            add_members(cid, ask["how"], move_trained=[k["id"] for k in trained])
+        if row.button(t("cohp.confirm_keep"), key=f"coh_m_confirm_keep_{cid}", type="primary",
+                      icon=":material/group_add:"):
+            add_members(cid, ask["how"], keep_trained=True)
+        if row.button(t("cohp.confirm_cancel"), key=f"coh_m_confirm_cancel_{cid}"):
+            st.session_state.pop("coh_m_confirm", None)
+            st.rerun()
 
 
 with members_tab:
@@ -251,23 +294,26 @@ with members_tab:
                     page=1, page_size=CANDIDATES_SHOWN)
                 labels = st.session_state.setdefault("coh_m_labels", {})
                 for r in found:
-                    where = t("cohp.other_cohort", cohort=r["cohort"]) if r["cohort"] \
-                        else t("cohp.no_cohort")
+                    where = t("cohp.no_cohort") if not r["cohort"] else t(
+                        "cohp.trained_in" if r["cohort_id"] in finished else "cohp.other_cohort",
+                        cohort=r["cohort"])
                     labels[r["id"]] = f"{r['name']} · {r['kecamatan']} · {r['nib'] or '—'} " \
                                       f"({where})"
                 choose_key = f"coh_m_choose_{cid}"
                 options = [r["id"] for r in found if r["id"] not in member_ids]
                 # Choices made before the search changed stay chosen.
                 options += [i for i in st.session_state.get(choose_key, []) if i not in options]
+                # select_all=False hides the bulk option of 1.67: one click must not move
+                # hundreds of IKM between cohorts.
                 chosen = st.multiselect(t("cohp.add_choose"), options, key=choose_key,
                                         format_func=lambda i: labels.get(i, f"#{i}"),
-                                        help=t("cohp.add_choose_help"),
+                                        help=t("cohp.add_choose_help"), select_all=False,
                                         placeholder=t("cohp.choose_placeholder"))
                 if found_total > len(found):
                     st.caption(t("cohp.add_choose_more", shown=len(found), total=found_total))
                 if st.button(t("cohp.add_chosen"), key=f"coh_m_add_{cid}", type="primary",
                              disabled=not chosen, icon=":material/group_add:"):
-                    add_members(cid, ikm_ids=list(chosen))
+                    add_members(cid, {"ikm_ids": list(chosen)})
             with paste_col.container(border=True):
                 st.markdown(f"**{t('cohp.add_paste_title')}**")
                 pasted = st.text_area(t("cohp.add_paste"), key=f"coh_m_paste_{cid}", height=142,
@@ -275,7 +321,14 @@ with members_tab:
                                       placeholder="3529010000001\nKeripik Singkong Bu Ani")
                 if st.button(t("cohp.add_paste_go"), key=f"coh_m_paste_go_{cid}",
                              type="primary", icon=":material/content_paste_go:"):
-                    add_members(cid, pasted=pasted)
+                    add_members(cid, {"pasted": pasted})
+
+            ask = st.session_state.get("coh_m_confirm")
+            if ask and (ask["cohort_id"] != cid
+                        or ask["how"] not in ({"ikm_ids": list(chosen)}, {"pasted": pasted})):
+                ask = st.session_state["coh_m_confirm"] = None  # the choice changed: ask again
+            if ask:
+                confirm_move(cid, ask)
 
             if rows:
                 st.markdown(f"**{t('cohp.remove_title')}**")
@@ -283,43 +336,76 @@ with members_tab:
                 c = st.columns([4, 1.3], vertical_alignment="bottom")
                 leaving = c[0].multiselect(t("cohp.remove_choose"), list(brief),
                                            key=f"coh_m_remove_{cid}", format_func=brief.get,
+                                           select_all=False,
                                            placeholder=t("cohp.choose_placeholder"))
-                if c[1].button(t("cohp.remove"), key=f"coh_m_remove_go_{cid}",
-                               disabled=not leaving, icon=":material/group_remove:",
-                               width="stretch"):
+                asked = st.session_state.get("coh_m_remove_confirm")
+                if asked and (asked["cohort_id"] != cid or asked["ids"] != sorted(leaving)):
+                    asked = st.session_state["coh_m_remove_confirm"] = None  # choice changed
+
+                def remove(confirm: bool = False) -> None:
                     try:
                         with write_session(ctx.engine) as session:
                             gone = svc.remove_members(session, actor=actor, cohort_id=cid,
-                                                      ikm_ids=list(leaving))
+                                                      ikm_ids=list(leaving),
+                                                      confirm_trained=confirm)
+                    except svc.MoveNeedsConfirmation:
+                        st.session_state["coh_m_remove_confirm"] = {"cohort_id": cid,
+                                                                    "ids": sorted(leaving)}
+                        st.rerun()
                     except ServiceError as exc:
                         show_error(exc)
                     else:
+                        st.session_state.pop("coh_m_remove_confirm", None)
                         st.session_state.pop(f"coh_m_remove_{cid}", None)
                         st.session_state.pop("coh_m_result", None)
                         flash("success", t("cohp.removed", count=gone))
+
+                if c[1].button(t("cohp.remove"), key=f"coh_m_remove_go_{cid}",
+                               disabled=not leaving, icon=":material/group_remove:",
+                               width="stretch"):
+                    remove()
+                if asked:
+                    with st.container(border=True, key=f"coh_m_remove_box_{cid}"):
+                        st.warning(t("cohp.remove_trained", count=len(asked["ids"]),
+                                     cohort=md(cohort["name"])), icon=":material/warning:")
+                        row = st.container(horizontal=True, gap="small")
+                        if row.button(t("cohp.remove_trained_yes", count=len(asked["ids"])),
+                                      key=f"coh_m_remove_yes_{cid}",
+                                      icon=":material/group_remove:"):
+                            remove(confirm=True)
+                        if row.button(t("cohp.confirm_cancel"),
+                                      key=f"coh_m_remove_cancel_{cid}", type="primary"):
+                            st.session_state.pop("coh_m_remove_confirm", None)
+                            st.rerun()
 
 # --- new cohort ---------------------------------------------------------------------------------
 if own:
     with tabs[2]:
         if actor.kabupaten_code:
             st.caption(t("cohp.scope_note", kabupaten=kabupaten[actor.kabupaten_code]))
-        with st.form("coh_form_new", border=False, enter_to_submit=False):
-            values = cohort_fields("coh_new", {"partners": DEFAULT_PARTNERS,
-                                               "target_participants": svc.DEFAULT_TARGET}, own)
+        # The submission token is in every key: a created cohort's form is drawn again empty,
+        # and a second submit of it (a double click) creates nothing.
+        token = form_token("coh_new")
+        with st.form(f"coh_form_new_{token}", border=False, enter_to_submit=False):
+            values = cohort_fields(f"coh_new_{token}",
+                                   {"partners": DEFAULT_PARTNERS,
+                                    "target_participants": svc.DEFAULT_TARGET}, own)
             st.caption(t("cohp.required_note"))
             create = st.form_submit_button(t("cohp.create"), type="primary",
                                            icon=":material/add:")
-        if create:
+        if create and (done := first_result(token)) is not None:
+            st.success(done)
+        elif create:
             try:
                 with write_session(ctx.engine) as session:
                     made = svc.create_cohort(session, actor=actor, data=values)
-                    made_id, made_name = made.id, made.name
+                    made_id, message = made.id, t("cohp.created", name=md(made.name))
             except ServiceError as exc:
                 show_error(exc)
             else:
-                clear_keys("coh_new_")
+                mark_saved("coh_new", token, message)
                 st.session_state["coh_m_next_pick"] = made_id
-                flash("success", t("cohp.created", name=made_name))
+                flash("success", message)
 
 # --- edit or delete -----------------------------------------------------------------------------
 if own:
@@ -359,7 +445,7 @@ if own:
                         st.info(t("cohp.unchanged"))
                     else:
                         st.session_state.pop("coh_e_loaded", None)
-                        flash("success", t("cohp.saved", name=saved_name))
+                        flash("success", t("cohp.saved", name=md(saved_name)))
             if st.session_state.get("coh_e_stale") == loaded:
                 st.error(t("err.stale"))
                 if st.button(t("cohp.reload"), key="coh_e_reload", icon=":material/refresh:"):
@@ -387,4 +473,4 @@ if own:
                         show_error(exc)
                     else:
                         st.session_state.pop("coh_e_loaded", None)
-                        flash("success", t("cohp.deleted", name=row["name"]))
+                        flash("success", t("cohp.deleted", name=md(row["name"])))

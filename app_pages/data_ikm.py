@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from db import write_session
+from db import read_session, write_session
 from services import exporter
 from services import ikm as svc
+from services.audit import data_version
 from services.errors import ServiceError
 from services.overview import STAGE_COLUMNS
 from services.permissions import can
@@ -13,7 +14,9 @@ from services.reference import category_options, cohort_options
 from services.regions import load_regions
 from ui import ikm_detail
 from ui.data import cached, show_service_error
+from ui.format import md
 from ui.i18n import t
+from ui.record_form import first_result, form_token, mark_saved
 from ui.session import context, current_actor
 
 ctx = context()
@@ -79,6 +82,8 @@ with list_tab:
     paging.caption(t("ikm.count", total=f"{total:,}".replace(",", "."), page=page, pages=pages),
                    width="content")
     paging.space("stretch")
+    reload = paging.button(t("ikm.grid_reload"), key="ikm_grid_reload",
+                           icon=":material/refresh:", help=t("ikm.grid_reload_help"))
     if paging.button("‹", key="ikm_prev", disabled=page <= 1, help=t("ikm.page_prev")):
         st.session_state["ikm_page"] = page - 1
         st.rerun()
@@ -91,56 +96,70 @@ with list_tab:
     shown = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort",
              "products", "owner_gender", "legal_form", "founded_year", "employees",
              "employees_female", "status"]
-    frame = pd.DataFrame(rows, columns=["id", "version", "kabupaten_code", *shown])
-    texts = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort"]
-    frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), "")  # not "None"
-    editable = set(svc.GRID_COLUMNS) if may_write else set()
-    config = {name: st.column_config.Column(header(name), disabled=name not in editable)
-              for name in shown}
-    config["owner_gender"] = st.column_config.SelectboxColumn(
-        header("owner_gender"), options=["L", "P"], disabled="owner_gender" not in editable)
-    config["legal_form"] = st.column_config.SelectboxColumn(
-        header("legal_form"), options=list(svc.LEGAL_FORMS), disabled="legal_form" not in editable)
-    config["status"] = st.column_config.SelectboxColumn(
-        header("status"), options=list(svc.STATUSES), disabled="status" not in editable)
-    for name in ("founded_year", "employees", "employees_female", "products"):
-        config[name] = st.column_config.NumberColumn(header(name), format="%d",
-                                                     disabled=name not in editable)
-    # A new grid (and so no stale cell edits) for every page and filter combination.
+
+    def table(listed: list[dict]) -> pd.DataFrame:
+        frame = pd.DataFrame(listed, columns=["id", "version", "kabupaten_code", *shown])
+        texts = ["name", "owner_name", "nib", "phone", "kabupaten", "kecamatan", "desa", "cohort"]
+        frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), "")  # no "None"
+        return frame
+
+    def columns(editable: set[str]) -> dict:
+        config = {name: st.column_config.Column(header(name), disabled=name not in editable)
+                  for name in shown}
+        for name, options in (("owner_gender", ["L", "P"]), ("legal_form", svc.LEGAL_FORMS),
+                              ("status", svc.STATUSES)):
+            config[name] = st.column_config.SelectboxColumn(header(name), options=list(options),
+                                                            disabled=name not in editable)
+        for name in ("founded_year", "employees", "employees_female", "products"):
+            config[name] = st.column_config.NumberColumn(header(name), format="%d",
+                                                         disabled=name not in editable)
+        return config
+
+    # The rows and versions the grid shows are kept for its view (page and filters) and the
+    # data version they were read at: a save is checked against the versions the user looked at,
+    # and cell edits (held by row number) always meet the rows they were made on. Any write
+    # (form, detail, grid, import, cohorts) bumps the data version, so the next run shows fresh
+    # rows and versions, unless edits are pending: those keep their rows until saved, reloaded
+    # or the view changes.
+    with read_session(ctx.engine) as session:
+        version_now = data_version(session)
     view = (page, page_size, filters)
-    if st.session_state.get("ikm_grid_view") != view:
-        st.session_state["ikm_grid_view"] = view
-        st.session_state["ikm_grid_gen"] = st.session_state.get("ikm_grid_gen", 0) + 1
-    editor_key = f"ikm_grid_{st.session_state['ikm_grid_gen']}"
-    st.session_state["ikm_grid_key"] = editor_key
-    # The versions the user is looking at: a save is checked against these, not against rows
-    # re-read when they press save, so someone else's change in between is never overwritten.
-    seen = st.session_state.setdefault(f"{editor_key}_versions",
-                                       {int(r["id"]): int(r["version"]) for r in rows})
-    st.data_editor(frame[shown], key=editor_key, column_config=config, hide_index=True,
-                   width="stretch", num_rows="fixed", height=min(38 + 35 * max(len(frame), 1), 560))
+    grid = st.session_state.get("ikm_grid")
+    pending = bool(grid) and bool(st.session_state.get(grid["key"], {}).get("edited_rows"))
+    if reload or grid is None or grid["view"] != view \
+            or (grid["data_version"] != version_now and not pending):
+        gen = st.session_state["ikm_grid_gen"] = st.session_state.get("ikm_grid_gen", 0) + 1
+        if grid is not None:
+            st.session_state.pop(grid["key"], None)
+        grid = st.session_state["ikm_grid"] = {"key": f"ikm_grid_{gen}", "view": view,
+                                                "data_version": version_now, "rows": rows}
+        st.session_state[f"{grid['key']}_versions"] = {int(r["id"]): int(r["version"])
+                                                       for r in rows}
+    editor_key = st.session_state["ikm_grid_key"] = grid["key"]
+    seen = st.session_state[f"{editor_key}_versions"]
+    if pending and grid["data_version"] != version_now:
+        st.info(t("ikm.grid_changed_meanwhile"), icon=":material/history:")
 
-    with st.expander(t("ikm.export"), icon=":material/download:"):
-        st.caption(t("ikm.export_help", total=f"{total:,}".replace(",", ".")))
-        if st.button(t("ikm.export_prepare"), key="ikm_export_prepare"):
-            frame_out = cached(ctx, exporter.export_ikm, filters=filters)
-            st.session_state["ikm_export"] = (filters, exporter.to_xlsx(frame_out, sheet="IKM"),
-                                              exporter.to_csv(frame_out))
-        prepared = st.session_state.get("ikm_export")
-        if prepared and prepared[0] == filters:
-            d1, d2, _ = st.columns([1, 1, 2])
-            d1.download_button("XLSX", prepared[1], file_name="data-ikm.xlsx",
-                               icon=":material/table:", on_click="ignore", width="stretch",
-                               mime="application/vnd.openxmlformats-officedocument."
-                                    "spreadsheetml.sheet")
-            d2.download_button("CSV", prepared[2], file_name="data-ikm.csv", mime="text/csv",
-                               icon=":material/description:", on_click="ignore",
-                               width="stretch")
-
+    # Streamlit's grid cannot lock single rows: a scoped staff member edits the rows of their
+    # regency in the grid, and sees the others in a read-only table below it.
     if may_write:
+        mine = [r for r in grid["rows"] if svc.editable_by(actor, r["kabupaten_code"])]
+        others = [r for r in grid["rows"] if not svc.editable_by(actor, r["kabupaten_code"])]
+    else:
+        mine, others = grid["rows"], []  # everything shown, nothing editable
+    frame = table(mine)
+    if not frame.empty or not others:
+        st.data_editor(frame[shown], key=editor_key,
+                       column_config=columns(set(svc.GRID_COLUMNS) if may_write else set()),
+                       hide_index=True, width="stretch", num_rows="fixed",
+                       height=min(38 + 35 * max(len(frame), 1), 560))
+
+    if may_write and not frame.empty:
         edited = st.session_state.get(editor_key, {}).get("edited_rows", {})
         st.caption(t("ikm.grid_hint", count=len(edited)))
-        if st.button(t("ikm.grid_save"), type="primary", disabled=not edited, key="ikm_grid_save"):
+        # `and edited`: a double click's second press arrives after the save, on a fresh grid
+        if st.button(t("ikm.grid_save"), type="primary", disabled=not edited,
+                     key="ikm_grid_save") and edited:
             edits = [{"row": int(i) + 1, "id": int(frame.iloc[int(i)]["id"]),
                       "version": seen.get(int(frame.iloc[int(i)]["id"]),
                                           int(frame.iloc[int(i)]["version"])),
@@ -163,9 +182,34 @@ with list_tab:
                 show_service_error(exc)
             else:
                 st.session_state.pop(editor_key, None)
-                st.session_state["ikm_grid_view"] = None  # a fresh grid with fresh versions
+                st.session_state["ikm_grid"] = None  # a fresh grid with fresh versions
                 st.session_state["ikm_flash"] = t("ikm.grid_saved", count=saved)
                 st.rerun()
+
+    if others:
+        names = sorted({r["kabupaten"] for r in others})
+        st.caption(t("ikm.grid_read_only", count=len(others),
+                     kabupaten=", ".join(md(n) for n in names)))
+        st.dataframe(table(others)[shown], column_config=columns(set()),
+                     hide_index=True, width="stretch",
+                     height=min(38 + 35 * len(others), 400))
+
+    with st.expander(t("ikm.export"), icon=":material/download:"):
+        st.caption(t("ikm.export_help", total=f"{total:,}".replace(",", ".")))
+        if st.button(t("ikm.export_prepare"), key="ikm_export_prepare"):
+            frame_out = cached(ctx, exporter.export_ikm, filters=filters)
+            st.session_state["ikm_export"] = (filters, exporter.to_xlsx(frame_out, sheet="IKM"),
+                                              exporter.to_csv(frame_out))
+        prepared = st.session_state.get("ikm_export")
+        if prepared and prepared[0] == filters:
+            d1, d2, _ = st.columns([1, 1, 2])
+            d1.download_button("XLSX", prepared[1], file_name="data-ikm.xlsx",
+                               icon=":material/table:", on_click="ignore", width="stretch",
+                               mime="application/vnd.openxmlformats-officedocument."
+                                    "spreadsheetml.sheet")
+            d2.download_button("CSV", prepared[2], file_name="data-ikm.csv", mime="text/csv",
+                               icon=":material/description:", on_click="ignore",
+                               width="stretch")
 
 # --- detail of one IKM -------------------------------------------------------------------------
 with detail_tab:
@@ -181,72 +225,86 @@ with detail_tab:
 # --- add form -----------------------------------------------------------------------------------
 if add_tab is not None:
     with add_tab:
-        kept = st.session_state.setdefault("ikm_form_keep", {})
+        # Every widget key carries the form's submission token: after a save the form is drawn
+        # under a fresh token, empty in the browser too, and a second submit of the saved form
+        # (a double click) writes nothing.
+        token = form_token("ikm_new")
+        prefix = f"ikm_new_{token}"
+        kept = st.session_state.get("ikm_form_keep", {})  # carried over to the next form
+
+        def index_of(value, options: list) -> int:
+            return options.index(value) if value in options else 0
+
         st.caption(t("ikm.required_note"))
         c = st.columns(3)
-        kab_choices = [k for k in regions.kabupaten
-                       if actor.kabupaten_code in (None, k)]
-        f_kab = c[0].selectbox(header("kabupaten_code") + " *", kab_choices, key="ikm_new_kab",
+        kab_choices = [k for k in regions.kabupaten if svc.editable_by(actor, k)]
+        f_kab = c[0].selectbox(header("kabupaten_code") + " *", kab_choices, key=f"{prefix}_kab",
                                format_func=lambda k: regions.kabupaten[k],
-                               index=kab_choices.index(kept["kab"]) if kept.get("kab")
-                               in kab_choices else 0)
+                               index=index_of(kept.get("kab"), kab_choices))
         kecs = regions.kecamatan_of(f_kab)
-        f_kec = c[1].selectbox(header("kecamatan_code") + " *", list(kecs), key="ikm_new_kec",
-                               format_func=lambda k: kecs[k])
+        f_kec = c[1].selectbox(header("kecamatan_code") + " *", list(kecs), key=f"{prefix}_kec",
+                               format_func=lambda k: kecs[k],
+                               index=index_of(kept.get("kec"), list(kecs)))
         desas = regions.desa_of(f_kec)
-        f_desa = c[2].selectbox(header("desa_code"), [None, *desas], key="ikm_new_desa",
-                                format_func=lambda k: "—" if k is None else desas[k])
-        with st.form("ikm_new", clear_on_submit=False, border=False, enter_to_submit=False):
+        f_desa = c[2].selectbox(header("desa_code"), [None, *desas], key=f"{prefix}_desa",
+                                format_func=lambda k: "—" if k is None else desas[k],
+                                index=index_of(kept.get("desa"), [None, *desas]))
+        with st.form(prefix, clear_on_submit=False, border=False, enter_to_submit=False):
             c = st.columns(3)
             values = {
-                "name": c[0].text_input(header("name") + " *", key="ikm_new_name"),
-                "owner_name": c[1].text_input(header("owner_name"), key="ikm_new_owner"),
+                "name": c[0].text_input(header("name") + " *", key=f"{prefix}_name"),
+                "owner_name": c[1].text_input(header("owner_name"), key=f"{prefix}_owner"),
                 "owner_gender": c[2].selectbox(t("ikm.gender"), [None, "L", "P"],
-                                               key="ikm_new_gender",
+                                               key=f"{prefix}_gender",
                                                format_func=lambda g: "—" if g is None
                                                else t(f"ikm.gender_{g}")),
-                "nib": c[0].text_input(header("nib"), key="ikm_new_nib", max_chars=20,
+                "nib": c[0].text_input(header("nib"), key=f"{prefix}_nib", max_chars=20,
                                        help=t("ikm.nib_help")),
-                "phone": c[1].text_input(header("phone"), key="ikm_new_phone"),
+                "phone": c[1].text_input(header("phone"), key=f"{prefix}_phone"),
                 "legal_form": c[2].selectbox(header("legal_form"), [None, *svc.LEGAL_FORMS],
-                                             key="ikm_new_legal",
+                                             key=f"{prefix}_legal",
                                              format_func=lambda v: "—" if v is None else v),
-                "address": st.text_input(header("address"), key="ikm_new_address"),
+                "address": st.text_input(header("address"), key=f"{prefix}_address"),
             }
             c = st.columns(4)
-            values["founded_year"] = c[0].text_input(header("founded_year"), key="ikm_new_year")
-            values["employees"] = c[1].text_input(header("employees"), key="ikm_new_emp")
+            values["founded_year"] = c[0].text_input(header("founded_year"), key=f"{prefix}_year")
+            values["employees"] = c[1].text_input(header("employees"), key=f"{prefix}_emp")
             values["employees_female"] = c[2].text_input(header("employees_female"),
-                                                         key="ikm_new_emp_f")
+                                                         key=f"{prefix}_emp_f")
             f_cohorts = cached(ctx, cohort_options, kabupaten_code=f_kab)
             values["cohort_id"] = c[3].selectbox(header("cohort_id"), [None, *f_cohorts],
-                                                 key="ikm_new_cohort",
+                                                 key=f"{prefix}_cohort",
+                                                 index=index_of(kept.get("cohort"),
+                                                                [None, *f_cohorts]),
                                                  format_func=lambda k: "—" if k is None
                                                  else f_cohorts[k])
-            confirm = st.checkbox(t("ikm.save_anyway"), key="ikm_new_confirm")
+            confirm = st.checkbox(t("ikm.save_anyway"), key=f"{prefix}_confirm")
             b1, b2, _ = st.columns([1, 1, 2])
             save = b1.form_submit_button(t("ikm.save"), type="primary", width="stretch",
-                                         key="ikm_new_save")
+                                         key=f"{prefix}_save")
             again = b2.form_submit_button(t("ikm.save_again"), width="stretch",
-                                          key="ikm_new_save_again")
-        if save or again:
+                                          key=f"{prefix}_save_again")
+        if (save or again) and (done := first_result(token)) is not None:
+            flash_box.success(done)  # this form was saved already: show that, write nothing
+        elif save or again:
             values.update(kabupaten_code=f_kab, kecamatan_code=f_kec, desa_code=f_desa)
             with write_session(ctx.engine) as session:
                 dupes = svc.find_duplicates(session, data=values)
             if dupes and not confirm:
                 st.warning(t("ikm.dupes") + "\n\n" + "\n".join(
-                    f"- {d['name']} (#{d['id']}): {t(d['reason'])}" for d in dupes))
+                    f"- {md(d['name'])} (#{d['id']}): {t(d['reason'])}" for d in dupes))
             else:
                 try:
                     with write_session(ctx.engine) as session:
                         made = svc.create_ikm(session, actor=actor, data=values)
+                        message = t("ikm.saved", name=md(made.name))
                 except ServiceError as exc:
                     show_service_error(exc, label=header)
                 else:
-                    keep = ("ikm_new_kab", "ikm_new_kec", "ikm_new_desa", "ikm_new_cohort")
-                    kept["kab"] = f_kab
-                    for key in [k for k in st.session_state if str(k).startswith("ikm_new_")]:
-                        if not again or key not in keep:
-                            del st.session_state[key]
-                    st.session_state["ikm_flash"] = t("ikm.saved", name=made.name)
+                    mark_saved("ikm_new", token, message)
+                    # "Save and add another" keeps the place (and cohort) for the next IKM.
+                    st.session_state["ikm_form_keep"] = {"kab": f_kab} if not again else {
+                        "kab": f_kab, "kec": f_kec, "desa": f_desa,
+                        "cohort": values["cohort_id"]}
+                    st.session_state["ikm_flash"] = message
                     st.rerun()

@@ -30,7 +30,9 @@ tiles = [
     ("overview.exporting", total["exporting"], None),
 ]
 for column, (key, value, note) in zip(st.columns(len(tiles)), tiles, strict=True):
-    column.metric(t(key), f"{value:,}".replace(",", "."))
+    # "dilatih" is services.overview.trained, the count the Cohorts page shows too
+    column.metric(t(key), f"{value:,}".replace(",", "."),
+                  help=t("pipeline.trained_help") if key == "overview.trained" else None)
     if note:
         column.caption(note)
 

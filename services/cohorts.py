@@ -7,7 +7,7 @@ the caller's transaction, audited, version-checked.
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +18,7 @@ from models import Cohort, Ikm, Kabupaten, utcnow
 from services import audit, clock
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import Column
+from services.overview import finished_cohorts, in_funnel, trained
 from services.permissions import Actor, require
 from services.records import guarded
 from services.regions import Regions
@@ -40,8 +41,8 @@ COHORT_COLUMNS: tuple[Column, ...] = (
     Column("name", "Nama angkatan", "Cohort name", required=True),
     Column("kabupaten_code", "Kabupaten", "Regency", required=True),
     Column("year", "Tahun", "Year", required=True),
-    Column("start_on", "Tanggal mulai", "Start date"),
-    Column("end_on", "Tanggal selesai", "End date"),
+    Column("start_on", "Tanggal mulai", "Start date", kind="date"),
+    Column("end_on", "Tanggal selesai", "End date", kind="date"),
     Column("partners", "Mitra", "Partners"),
     Column("target_participants", "Target peserta", "Target participants"),
     Column("notes", "Catatan", "Notes"),
@@ -192,10 +193,29 @@ class MembersResult:
     ambiguous: list[dict] = field(default_factory=list)  # several IKM have that name
     other_regency: list[dict] = field(default_factory=list)  # the NIB/id is of another regency
     duplicates: list[dict] = field(default_factory=list)  # the same IKM on an earlier line
+    kept: list[dict] = field(default_factory=list)  # trained elsewhere, left there (keep_trained)
+    members: int = 0  # the cohort's live members afterwards
+    target: int | None = None  # the cohort's target number of participants
 
     @property
     def added(self) -> int:
         return len(self.matched)
+
+    @property
+    def over_target(self) -> bool:
+        """Whether this addition took the cohort past its target (worth a warning)."""
+        return bool(self.matched) and self.target is not None and self.members > self.target
+
+
+class MoveNeedsConfirmation(ServiceError):
+    """Adding these IKM would move them out of a cohort whose training ended, so they would stop
+    counting as trained there; nothing was written. `ikm` lists each with its current cohort
+    (id, name, nib, from_cohort_id, from_cohort, from_end_on); add them again with their ids in
+    `move_trained`, or with `keep_trained=True` to leave them where they are."""
+
+    def __init__(self, ikm: list[dict]):
+        super().__init__("coh.confirm_move", count=len(ikm))
+        self.ikm = ikm
 
 
 def _norm_name(text: str) -> str:
@@ -241,12 +261,18 @@ def _ikm_brief(row) -> dict:
 
 
 def add_members(session: Session, *, actor: Actor, cohort_id: int,
-                ikm_ids: list[int] | None = None, pasted: str | None = None) -> MembersResult:
+                ikm_ids: list[int] | None = None, pasted: str | None = None,
+                move_trained: Collection[int] = (), keep_trained: bool = False,
+                today: date | None = None) -> MembersResult:
     """Put IKM into a cohort, chosen by id or pasted as a column of names and/or NIBs (one per
     line; a tab or semicolon ends the first cell). NIBs match exactly, names case-insensitively
     among live IKM of the cohort's regency; only those may join. An IKM in another cohort moves
-    (one cohort per IKM). Each change is version-bumped and audited; the result reports every
-    line."""
+    (one cohort per IKM), but one whose cohort has finished its training (already trained
+    there) moves only when its id is in `move_trained` (the user confirmed it); with
+    `keep_trained` such IKM stay where they are (reported in `kept`), otherwise the whole
+    addition is refused with MoveNeedsConfirmation listing them. Each change is version-bumped
+    and audited; the result reports every line, and the members against the target."""
+    today = today or clock.today()
     cohort = live_cohort(session, cohort_id)
     require(actor, "programme.write", cohort.kabupaten_code)
     ids = list(ikm_ids or [])
@@ -317,6 +343,8 @@ def add_members(session: Session, *, actor: Actor, cohort_id: int,
         else:
             to_add[row.id] = {**entry, "from_cohort_id": row.cohort_id}
 
+    _hold_back_trained(session, to_add, result, today=today, move_trained=move_trained,
+                       keep_trained=keep_trained)
     if to_add:
         now = utcnow()
         rows = session.execute(select(Ikm).where(Ikm.id.in_(list(to_add)))).scalars().all()
@@ -332,12 +360,43 @@ def add_members(session: Session, *, actor: Actor, cohort_id: int,
                          before={"cohort_id": to_add[ikm.id]["from_cohort_id"]},
                          after={"cohort_id": cohort.id})
         result.matched.extend(to_add.values())
+    result.members, result.target = _member_count(session, cohort.id), cohort.target_participants
     return result
 
 
+def _hold_back_trained(session: Session, to_add: dict[int, dict], result: MembersResult, *,
+                       today: date, move_trained: Collection[int], keep_trained: bool) -> None:
+    """Take out of `to_add` the IKM whose current cohort has finished (they were trained there)
+    unless the caller confirmed moving them: kept where they are with `keep_trained`, else a
+    refusal naming them and their cohorts (nothing written yet)."""
+    leaving = {e["from_cohort_id"] for e in to_add.values() if e["from_cohort_id"]}
+    if not leaving:
+        return
+    finished = {r.id: r for r in session.execute(
+        select(Cohort.id, Cohort.name, Cohort.end_on).where(
+            Cohort.id.in_(finished_cohorts(today)), Cohort.id.in_(leaving)))}
+    confirmed = {i for i in move_trained if isinstance(i, int)}
+    trained_there = [{**e, "from_cohort": finished[e["from_cohort_id"]].name,
+                      "from_end_on": finished[e["from_cohort_id"]].end_on}
+                     for e in to_add.values()
+                     if e["from_cohort_id"] in finished and e["id"] not in confirmed]
+    if not trained_there:
+        return
+    if not keep_trained:
+        raise MoveNeedsConfirmation(trained_there)
+    for entry in trained_there:
+        del to_add[entry["id"]]
+    result.kept.extend(trained_there)
+
+
 def remove_members(session: Session, *, actor: Actor, cohort_id: int,
-                   ikm_ids: list[int]) -> int:
-    """Take IKM out of a cohort (they keep no cohort); returns how many left it. Audited."""
+                   ikm_ids: list[int], confirm_trained: bool = False,
+                   today: date | None = None) -> int:
+    """Take IKM out of a cohort (they keep no cohort); returns how many left it. Audited. Out
+    of a cohort whose training ended they would stop counting as trained: that is refused with
+    MoveNeedsConfirmation (nothing written) unless `confirm_trained`."""
+    from services.overview import finished_cohort_of
+
     cohort = live_cohort(session, cohort_id)
     require(actor, "programme.write", cohort.kabupaten_code)
     good = [i for i in ikm_ids or [] if isinstance(i, int) and not isinstance(i, bool)
@@ -346,6 +405,11 @@ def remove_members(session: Session, *, actor: Actor, cohort_id: int,
         return 0
     rows = session.execute(select(Ikm).where(Ikm.id.in_(good), Ikm.cohort_id == cohort.id,
                                              Ikm.deleted_at.is_(None))).scalars().all()
+    done = finished_cohort_of(session, cohort.id, today or clock.today())
+    if done and rows and not confirm_trained:
+        raise MoveNeedsConfirmation([{**_ikm_brief(r), "from_cohort_id": cohort.id,
+                                      "from_cohort": done["name"],
+                                      "from_end_on": done["end_on"]} for r in rows])
     now = utcnow()
     for ikm in rows:
         ikm.cohort_id, ikm.updated_at, ikm.updated_by = None, now, actor.username
@@ -361,17 +425,19 @@ def remove_members(session: Session, *, actor: Actor, cohort_id: int,
 
 def cohort_progress(session: Session, *, kabupaten_code: str | None = None,
                     today: date | None = None) -> list[dict]:
-    """Per live cohort: members (live IKM), trained (members once end_on has passed), left
-    (members with status keluar), target and percentages, counted in SQL with GROUP BY."""
+    """Per live cohort: members (live IKM), trained (services.overview.trained: members still
+    in the programme once end_on has passed, the same count as the overview's), left (members
+    who left the programme by today), target and percentages, counted in SQL with GROUP BY."""
     today = today or clock.today()
-    ended = and_(Cohort.end_on.is_not(None), Cohort.end_on <= today)
     members = func.count(Ikm.id)
-    trained = func.coalesce(func.sum(case((and_(ended, Ikm.id.is_not(None)), 1), else_=0)), 0)
-    left = func.coalesce(func.sum(case((Ikm.status == "keluar", 1), else_=0)), 0)
+    done = func.coalesce(func.sum(case((and_(Ikm.id.is_not(None), trained(today)), 1),
+                                       else_=0)), 0)
+    left = func.coalesce(func.sum(case((and_(Ikm.id.is_not(None), ~in_funnel(today)), 1),
+                                       else_=0)), 0)
     query = (select(Cohort.id, Cohort.name, Cohort.kabupaten_code,
                     Kabupaten.name.label("kabupaten"), Cohort.year, Cohort.start_on,
                     Cohort.end_on, Cohort.target_participants.label("target"),
-                    members.label("members"), trained.label("trained"), left.label("left"))
+                    members.label("members"), done.label("trained"), left.label("left"))
              .join(Kabupaten, Kabupaten.code == Cohort.kabupaten_code)
              .outerjoin(Ikm, and_(Ikm.cohort_id == Cohort.id, Ikm.deleted_at.is_(None)))
              .where(Cohort.deleted_at.is_(None))

@@ -22,7 +22,7 @@ from models import (
 )
 from models.enums import IkmStatus, LegalForm, SizeClass
 from services import audit, clock
-from services.errors import ServiceError, StaleRecord, ValidationFailed
+from services.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from services.permissions import Actor, require
 from services.regions import Regions, load_regions
 from services.validation import (
@@ -54,6 +54,7 @@ class Column:
     required: bool = False
     grid: bool = False  # editable in the multi-row grid
     choices: tuple = ()
+    kind: str = "text"  # date, money (rupiah), number (decimal), or text and the rest
 
 
 IKM_COLUMNS: tuple[Column, ...] = (
@@ -72,10 +73,11 @@ IKM_COLUMNS: tuple[Column, ...] = (
     Column("employees", "Jumlah pekerja", "Employees", grid=True),
     Column("employees_female", "Pekerja perempuan", "Female employees", grid=True),
     Column("cohort_id", "Angkatan", "Cohort"),
-    Column("export_commitment_on", "Tanggal komitmen ekspor", "Export commitment date"),
+    Column("export_commitment_on", "Tanggal komitmen ekspor", "Export commitment date",
+           kind="date"),
     Column("status", "Status", "Status", grid=True, choices=STATUSES),
     Column("status_reason", "Alasan keluar", "Reason for leaving"),
-    Column("left_on", "Tanggal keluar", "Left on"),
+    Column("left_on", "Tanggal keluar", "Left on", kind="date"),
 )
 COLUMN = {c.name: c for c in IKM_COLUMNS}
 GRID_COLUMNS = tuple(c.name for c in IKM_COLUMNS if c.grid)
@@ -209,8 +211,12 @@ def _live(session: Session, ikm_id: int) -> Ikm:
 
 
 def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version: int,
-               changes: dict, lookups: tuple | None = None) -> Ikm:
-    """Change an IKM: the merged record is validated whole; stale versions are refused."""
+               changes: dict, lookups: tuple | None = None, move_trained: bool = False) -> Ikm:
+    """Change an IKM: the merged record is validated whole; stale versions are refused. Taking
+    it out of a cohort whose training ended (it counts as trained there) needs
+    `move_trained=True`: the user was asked."""
+    from services.overview import finished_cohort_of
+
     row = _live(session, ikm_id)
     require(actor, "programme.write", row.kabupaten_code)
     if row.version != expected_version:
@@ -222,6 +228,10 @@ def update_ikm(session: Session, *, actor: Actor, ikm_id: int, expected_version:
         require(actor, "programme.write", clean["kabupaten_code"])
     if clean["nib"] != row.nib and (taken := _nib_taken(session, clean["nib"], row.id)):
         errors.add("nib", taken)
+    if clean["cohort_id"] != row.cohort_id and not move_trained \
+            and (done := finished_cohort_of(session, row.cohort_id, clock.today())):
+        errors.add("cohort_id", "v.trained_move", cohort=done["name"],
+                   end=done["end_on"].strftime("%d-%m-%Y"))
     raise_errors(errors)
     return apply_changes(session, actor=actor, row=row, table="ikm", before=before, clean=clean)
 
@@ -242,6 +252,16 @@ class CellErrors(ValidationFailed):
     def __init__(self, cells: list[CellError]):
         super().__init__("err.cells", count=len(cells))
         self.cells = cells
+
+
+def editable_by(actor: Actor, kabupaten_code: str | None) -> bool:
+    """Whether the actor may change an IKM of this regency: the role and regency-scope check
+    every write service makes (the grid offers only such rows for editing)."""
+    try:
+        require(actor, "programme.write", kabupaten_code)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def update_many(session: Session, *, actor: Actor, edits: list[dict]) -> int:
@@ -349,12 +369,13 @@ class IkmFilter:
     kecamatan_code: str | None = None
     cohort_id: int | None = None
     category_code: str | None = None
-    stage: str | None = None  # reached at least this stage (services.overview stage names)
+    stage: str | None = None  # reached at least this stage and still in the funnel
+    # (services.overview.stage_conditions: the same counts as the overview)
     status: str | None = None
 
 
 def _filtered(query, f: IkmFilter, as_of: date):
-    from services.overview import _stage_conditions
+    from services.overview import stage_conditions
 
     query = query.where(Ikm.deleted_at.is_(None))
     text = plain(f.search, refuse=False) if f.search else ""
@@ -376,7 +397,7 @@ def _filtered(query, f: IkmFilter, as_of: date):
         query = query.where(Ikm.id.in_(select(Product.ikm_id).where(
             Product.category_code == f.category_code, Product.deleted_at.is_(None))))
     if f.stage:
-        query = query.where(_stage_conditions(as_of)[f.stage])
+        query = query.where(stage_conditions(as_of)[f.stage])
     return query
 
 
@@ -392,7 +413,7 @@ def list_ikm(session: Session, *, filters: IkmFilter = IkmFilter(), page: int = 
         select(Ikm.id, Ikm.version, *[getattr(Ikm, c) for c in GRID_COLUMNS],
                Ikm.kabupaten_code, Kabupaten.name.label("kabupaten"),
                Kecamatan.name.label("kecamatan"), Desa.name.label("desa"),
-               Cohort.name.label("cohort"), products.label("products"))
+               Ikm.cohort_id, Cohort.name.label("cohort"), products.label("products"))
         .join(Kabupaten, Kabupaten.code == Ikm.kabupaten_code)
         .join(Kecamatan, Kecamatan.code == Ikm.kecamatan_code)
         .outerjoin(Desa, Desa.code == Ikm.desa_code)

@@ -22,21 +22,52 @@ STAGE_COLUMNS = ("registered", "trained", "upgraded", "in_retail", "assessed", "
                  "exporting")
 
 
-def _stage_conditions(as_of: date) -> dict:
-    """Conditions on Ikm proving each stage was reached by `as_of`.
+def in_funnel(as_of: date):
+    """Condition on Ikm: still in the funnel on `as_of`. An IKM with status keluar leaves it
+    from its left_on date (DATA_MODEL.md); one marked keluar without a date has left at every
+    cut-off (when is unknown, that it left is not)."""
+    return or_(Ikm.status != "keluar", and_(Ikm.left_on.is_not(None), Ikm.left_on > as_of))
 
-    Each is `ikm.id IN (uncorrelated subquery)`: the database builds every set once instead of
-    probing per IKM, which keeps the count flat as the programme grows.
+
+def finished_cohorts(as_of: date):
+    """The ids of live cohorts whose training ended by `as_of` (cohort.end_on), as a subquery."""
+    return select(Cohort.id).where(Cohort.end_on <= as_of, Cohort.deleted_at.is_(None))
+
+
+def finished_cohort_of(session: Session, cohort_id: int | None, as_of: date) -> dict | None:
+    """The cohort (id, name, end_on) if its training ended by `as_of`: its members are counted
+    as trained, and moving one out of it (or taking it away) lowers "dilatih". None otherwise."""
+    if cohort_id is None:
+        return None
+    row = session.execute(select(Cohort.id, Cohort.name, Cohort.end_on).where(
+        Cohort.id == cohort_id, Cohort.id.in_(finished_cohorts(as_of)))).first()
+    return dict(row._mapping) if row else None
+
+
+def trained(as_of: date):
+    """Condition on Ikm: "dilatih" on `as_of`, the programme's one definition, used by the
+    overview, the cohort page and the Data IKM stage filter alike: a member of a cohort whose
+    training ended by then, still in the funnel then (a leaver is not counted)."""
+    return and_(in_funnel(as_of), Ikm.cohort_id.in_(finished_cohorts(as_of)))
+
+
+def stage_conditions(as_of: date) -> dict:
+    """Conditions on Ikm proving each stage was reached by `as_of` by an IKM still in the
+    funnel then (a leaver drops out of every stage from the day it left).
+
+    Each fact is `ikm.id IN (uncorrelated subquery)`: the database builds every set once
+    instead of probing per IKM, which keeps the count flat as the programme grows.
     """
+    funnel = in_funnel(as_of)
+
     def ikm_with(*joins_and_filters, joins=()):
         query = select(Product.ikm_id).where(Product.deleted_at.is_(None))
         for model, on in joins:
             query = query.join(model, on)
-        return Ikm.id.in_(query.where(*joins_and_filters))
+        return and_(funnel, Ikm.id.in_(query.where(*joins_and_filters)))
 
     return {
-        "trained": Ikm.cohort_id.in_(select(Cohort.id).where(Cohort.end_on <= as_of,
-                                                             Cohort.deleted_at.is_(None))),
+        "trained": trained(as_of),
         "upgraded": ikm_with(Product.packaging_upgraded_on <= as_of),
         "in_retail": ikm_with(
             RetailListing.listed_on <= as_of,
@@ -57,10 +88,9 @@ def _stage_conditions(as_of: date) -> dict:
 def funnel_by_kabupaten(session: Session, *, as_of: date | None = None) -> list[dict]:
     """One row per regency: its target and how many IKM reached each stage by `as_of`."""
     as_of = as_of or clock.today()
-    in_funnel = or_(Ikm.status != "keluar", Ikm.left_on.is_(None), Ikm.left_on > as_of)
     counts = [func.count(Ikm.id).label("registered")] + [
-        func.coalesce(func.sum(case((and_(in_funnel, cond), 1), else_=0)), 0).label(name)
-        for name, cond in _stage_conditions(as_of).items()]
+        func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
+        for name, cond in stage_conditions(as_of).items()]
     per_kab = (select(Ikm.kabupaten_code, *counts)
                .where(Ikm.deleted_at.is_(None))
                .group_by(Ikm.kabupaten_code).subquery())
@@ -69,6 +99,16 @@ def funnel_by_kabupaten(session: Session, *, as_of: date | None = None) -> list[
              .outerjoin(per_kab, per_kab.c.kabupaten_code == Kabupaten.code)
              .order_by(Kabupaten.code))
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def trained_count(session: Session, *, as_of: date | None = None,
+                  kabupaten_code: str | None = None) -> int:
+    """How many live IKM are "dilatih" (see `trained`) on `as_of`, in one regency or all."""
+    as_of = as_of or clock.today()
+    query = select(func.count(Ikm.id)).where(Ikm.deleted_at.is_(None), trained(as_of))
+    if kabupaten_code:
+        query = query.where(Ikm.kabupaten_code == kabupaten_code)
+    return session.execute(query).scalar_one()
 
 
 def totals(rows: list[dict]) -> dict:

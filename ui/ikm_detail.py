@@ -2,9 +2,11 @@
 financials with size class, and history; for a user who may write, forms to add, change and
 delete each kind of record (changes are checked against the version the user opened)."""
 
-import re
+import math
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -24,16 +26,18 @@ from services.reference import (
 )
 from services.regions import load_regions
 from ui.data import cached, show_service_error
-from ui.format import fmt_date, fmt_datetime
+from ui.format import fmt_date, fmt_datetime, md
 from ui.i18n import current_language, t
-from ui.record_form import labeller, record_form
+from ui.record_form import (
+    as_text,
+    first_result,
+    form_token,
+    labeller,
+    mark_saved,
+    record_form,
+)
 
 WARN = {"expired": "🔴", "soon": "🟠", None: ""}
-
-
-def _plain(text) -> str:
-    """Typed text shown literally inside markdown (an owner called "*Ani*" stays so)."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
 
 
 def _known(prefix: str, code) -> str:
@@ -43,17 +47,24 @@ def _known(prefix: str, code) -> str:
     return str(code) if text == key else text
 
 
+def _cell(name: str, value) -> str:
+    """A value as the detail tables show it: dates day-month-year, rupiah grouped, decimals with
+    a comma, an empty cell as a dash (not the grid's grey "None"). All text, so a column that
+    mixes dates and dashes is never rejected by Arrow (which Streamlit logs with a traceback)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return fmt_date(value)
+    return as_text(value, money=name.endswith("_rp"))
+
+
 def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
     if not rows:
         st.caption(t(empty_key))
         return
-    frame = pd.DataFrame(rows)
-    for name in columns:
-        if name not in frame:
-            frame[name] = None
-    frame = frame[list(columns)].astype(object)
-    frame = frame.where(frame.notna(), "—")  # an empty cell, not the grid's grey "None"
-    st.dataframe(frame.rename(columns=columns), hide_index=True, width="stretch")
+    frame = pd.DataFrame([{label: _cell(name, row.get(name)) for name, label in columns.items()}
+                          for row in rows])
+    st.dataframe(frame, hide_index=True, width="stretch")
 
 
 @dataclass(frozen=True)
@@ -159,21 +170,27 @@ def _forget(prefix: str) -> None:
         del st.session_state[key]
 
 
-def _opened(slot: str, form: str, record: dict) -> dict:
-    """The record as the user opened it: taken when its form is first drawn (or drawn afresh
-    after a save or a reload) and kept while the form stays on screen, so the values shown
-    and the version a save is checked against always belong together."""
+def _opened(slot: str, base: str, record: dict) -> tuple[dict, str]:
+    """The record as the user opened it, and the key of the form that shows it. The record is
+    taken when its form is first drawn (or drawn afresh after a save, a reload or a visit
+    elsewhere) and kept while the form stays on screen, so the values shown and the version a
+    save is checked against always belong together. Each snapshot gets a form key of its own
+    (`base` and a random suffix): the browser keeps what was typed into a keyed widget whatever
+    the server sends, so only new keys make every field show the stored record."""
     held = st.session_state.get(slot)
-    drawn = any(str(k).startswith(form + "_") for k in st.session_state)
-    if held is None or held["id"] != record["id"] or not drawn:
-        held = st.session_state[slot] = dict(record)
+    drawn = held is not None and any(str(k).startswith(held["form"] + "_")
+                                     for k in st.session_state)
+    if held is None or held["record"]["id"] != record["id"] or not drawn:
+        held = st.session_state[slot] = {"record": dict(record),
+                                         "form": f"{base}_{secrets.token_hex(4)}"}
         st.session_state.pop(slot + "_stale", None)
-    return held
+    return held["record"], held["form"]
 
 
 def _written(ctx, write: Callable, *, slot: str, label=None) -> bool:
     """Run one write in its own transaction; True when it was written. A refusal is shown;
-    a stale version is remembered in the session so the reload offer stays on screen."""
+    a stale version is remembered in the session so the reload offer stays on screen, and a
+    move out of a finished cohort so the confirmation is offered."""
     try:
         with write_session(ctx.engine) as session:
             write(session)
@@ -181,13 +198,16 @@ def _written(ctx, write: Callable, *, slot: str, label=None) -> bool:
         st.session_state[slot + "_stale"] = True
     except ServiceError as exc:
         show_service_error(exc, label=label)
+        if getattr(exc, "errors", {}).get("cohort_id") == ["v.trained_move"]:
+            st.session_state[slot + "_ask_move"] = True
     else:
         return True
     return False
 
 
 def _stale_notice(slot: str, form: str) -> None:
-    """After a refused stale save: say so, and offer to reload the record (dropping the edits)."""
+    """After a refused stale save: say so, and offer to reload the record (dropping the edits:
+    the form is drawn again under new keys, every field showing what is stored)."""
     if not st.session_state.get(slot + "_stale"):
         return
     show_service_error(StaleRecord())
@@ -202,10 +222,15 @@ def _entry_form(ctx, actor, detail: dict, index: int) -> None:
     """The 'add' form of one tab, writing through its service in one transaction."""
     kind = KINDS[index]
     info = detail["ikm"]
+    slot = f"det_add_{index}_{info['id']}"
+    token = form_token(slot)  # in the form's key: a saved form is drawn again empty
     with st.expander(t("det.add"), icon=":material/add:"):
-        values = record_form(f"det_add_{index}_{info['id']}", kind.columns,
-                             options=_options(ctx, detail), submit=t("det.add_save"))
+        values = record_form(f"{slot}_{token}", kind.columns, options=_options(ctx, detail),
+                             submit=t("det.add_save"))
         if values is None:
+            return
+        if (done := first_result(token)) is not None:
+            st.success(done)  # saved already (a double click): show that, write nothing
             return
         try:
             with write_session(ctx.engine) as session:
@@ -213,6 +238,7 @@ def _entry_form(ctx, actor, detail: dict, index: int) -> None:
         except ServiceError as exc:
             show_service_error(exc, label=labeller(kind.columns))
         else:
+            mark_saved(slot, token, t("det.added"))
             st.session_state["ikm_flash"] = t("det.added")
             st.rerun()
 
@@ -232,8 +258,7 @@ def _edit_records(ctx, actor, detail: dict, index: int, rows: list[dict]) -> Non
                               format_func=labels.get, placeholder=t("rec.ed.pick_hint"))
         if chosen is None or chosen not in by_id:
             return
-        form = f"{slot}_r{chosen}"
-        opened = _opened(slot, form, by_id[chosen])
+        opened, form = _opened(slot, f"{slot}_r{chosen}", by_id[chosen])
         columns = kind.edit_columns or kind.columns
         if kind.edit_columns is not None:
             st.caption(t("rec.ed.year_fixed"))
@@ -257,7 +282,7 @@ def _edit_records(ctx, actor, detail: dict, index: int, rows: list[dict]) -> Non
             st.session_state.pop(slot, None)
             _forget(form + "_")
             st.session_state.pop(f"{slot}_pick", None)
-            st.session_state["ikm_flash"] = (t("rec.ed.trashed", name=opened.get("name"))
+            st.session_state["ikm_flash"] = (t("rec.ed.trashed", name=md(opened.get("name")))
                                              if kind.soft else t("rec.ed.deleted"))
             st.rerun()
 
@@ -268,31 +293,36 @@ EDITABLE = tuple(c for c in IKM_COLUMNS if c.name != "kabupaten_code")
 def _edit_ikm(ctx, actor, info: dict) -> None:
     """Edit the IKM itself (version-checked) or move it to the trash."""
     regions = cached(ctx, load_regions)
-    slot, form = f"det_ikm_{info['id']}", f"det_edit_{info['id']}"
+    slot = f"det_ikm_{info['id']}"
     # The IKM as the user opened the form; someone else's later save makes ours stale.
-    opened = _opened(slot, form, info)
+    opened, form = _opened(slot, f"det_edit_{info['id']}", info)
     options = {"kecamatan_code": regions.kecamatan_of(opened["kabupaten_code"]),
                "desa_code": regions.desa_of(opened["kecamatan_code"]),
                "cohort_id": cached(ctx, cohort_options,
                                    kabupaten_code=opened["kabupaten_code"])}
+    move_key = f"{form}_move_trained"
     with st.expander(t("det.edit"), icon=":material/edit:"):
         values = record_form(form, EDITABLE, options=options, initial=opened,
                              submit=t("det.edit_save"))
         if values is not None and _written(
                 ctx, lambda s: update_ikm(s, actor=actor, ikm_id=info["id"],
-                                          expected_version=opened["version"], changes=values),
+                                          expected_version=opened["version"], changes=values,
+                                          move_trained=st.session_state.get(move_key, False)),
                 slot=slot, label=labeller(IKM_COLUMNS)):
+            st.session_state.pop(slot + "_ask_move", None)
             st.session_state.pop(slot, None)
             _forget(form + "_")
             st.session_state["ikm_flash"] = t("det.edited")
             st.rerun()
         _stale_notice(slot, form)
+        if st.session_state.get(slot + "_ask_move"):
+            st.checkbox(t("det.move_trained_confirm"), key=move_key)
         sure = st.checkbox(t("det.delete_confirm"), key=f"{form}_del_ok")
         if st.button(t("det.delete"), key=f"det_del_{info['id']}", disabled=not sure,
                      icon=":material/delete:") and _written(
                 ctx, lambda s: delete_ikm(s, actor=actor, ikm_id=info["id"],
                                           expected_version=opened["version"]), slot=slot):
-            st.session_state["ikm_flash"] = t("det.deleted", name=info["name"])
+            st.session_state["ikm_flash"] = t("det.deleted", name=md(info["name"]))
             st.rerun()
 
 
@@ -303,13 +333,13 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     info = detail["ikm"]
     writable = actor is not None and can(actor, "programme.write") \
         and actor.kabupaten_code in (None, info["kabupaten_code"])
-    st.subheader(info["name"])
-    place = ", ".join(x for x in (info.get("desa"), info.get("kecamatan"), info.get("kabupaten"))
-                      if x)
-    st.caption(f"{place} · {t('ikm.col.cohort')}: {info.get('cohort') or '—'}")
+    st.subheader(md(info["name"]))
+    place = ", ".join(md(x) for x in (info.get("desa"), info.get("kecamatan"),
+                                      info.get("kabupaten")) if x)
+    st.caption(f"{place} · {t('ikm.col.cohort')}: {md(info.get('cohort')) or '—'}")
     # Names and numbers that can be long go in a line of text; the tiles hold short figures
     # (a 13-digit NIB or an owner's full name was cut off in a tile at 1366 px).
-    st.markdown(" · ".join(f"**{t(key)}** {_plain(info.get(name) or '—')}" for key, name in (
+    st.markdown(" · ".join(f"**{t(key)}** {md(info.get(name)) or '—'}" for key, name in (
         ("ikm.col.nib", "nib"), ("ikm.col.owner_name", "owner_name"), ("ikm.col.phone", "phone"))))
     c = st.columns(4)
     c[0].metric(t("ikm.col.employees"), info.get("employees") if info.get("employees")

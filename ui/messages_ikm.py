@@ -18,7 +18,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "v.date_order": "Tanggal harus sesudah {other}.",
         "v.nib": "NIB harus 13 digit angka.",
         "v.nib_taken": "NIB ini sudah dipakai IKM lain.",
-        "v.ambiguous_money": "Tulis rupiah tanpa koma ribuan: 1.500 atau 1500.",
+        "v.ambiguous_number": "'{value}' bisa berarti {thousands} atau {fraction}. Tulis tanpa "
+                              "pemisah ribuan (mis. 1250) atau dengan titik ribuan (1.250); "
+                              "desimal dengan koma (1,25).",
         "v.nib_in_trash": "NIB ini milik IKM di tempat sampah; minta admin memulihkannya.",
         "v.phone": "Nomor telepon tidak valid (contoh: 081234567890).",
         "v.gtin": "Nomor barcode (GTIN) tidak valid: digit pemeriksa salah.",
@@ -39,7 +41,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err.cells": "{count} isian ditolak; tidak ada yang disimpan.",
         "dup.same_nib": "NIB sama",
         "v.hs_code": "Kode HS harus 4–10 digit.",
-        "v.unknown_category": "Kategori '{value}' tidak dikenal.",
+        "v.unknown_category": "Kategori '{value}' tidak dikenal. Pilihan: {choices}.",
+        "v.trained_move": "IKM ini sudah dilatih di '{cohort}' (selesai {end}); memindahkannya "
+                          "mengurangi jumlah IKM dilatih. Centang konfirmasi di bawah bila "
+                          "memang harus dipindah.",
+        "v.nib_lost_zero": "NIB ini 12 digit: Excel mungkin membuang angka 0 di depannya. "
+                           "Format kolom NIB sebagai Teks, lalu ketik ulang NIB 13 digit.",
         "dup.similar_name": "Nama mirip di desa yang sama",
         "det.reload": "Muat ulang data terbaru",
         "ikm.export": "Unduh daftar ini",
@@ -49,6 +56,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "det.edit_save": "Simpan perubahan",
         "det.edited": "Perubahan disimpan.",
         "det.delete_confirm": "Saya yakin: pindahkan IKM ini ke tempat sampah",
+        "det.move_trained_confirm": "Ya, pindahkan dari angkatan yang sudah selesai (jumlah "
+                                    "IKM dilatih berkurang), lalu simpan lagi",
         "det.delete": "Hapus",
         "det.deleted": "«{name}» dipindahkan ke tempat sampah; admin dapat memulihkannya.",
         "det.add": "Tambah",
@@ -119,6 +128,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ikm.grid_hint": "Ubah sel langsung di tabel, lalu simpan. {count} baris diubah.",
         "ikm.grid_save": "Simpan perubahan tabel",
         "ikm.grid_saved": "{count} baris disimpan.",
+        "ikm.grid_reload": "Muat ulang data",
+        "ikm.grid_reload_help": "Tampilkan isi basis data saat ini; perubahan tabel yang belum disimpan dibuang.",
+        "ikm.grid_changed_meanwhile": "Data telah berubah sejak tabel ini dibuka. Perubahan Anda yang belum disimpan tetap di tabel; baris yang sementara itu diubah orang lain akan ditolak saat disimpan. Tekan «Muat ulang data» untuk melihat data terbaru (perubahan yang belum disimpan dibuang).",
+        "ikm.grid_read_only": "🔒 {count} IKM di luar wilayah Anda ({kabupaten}) — hanya dapat dilihat, tidak dapat diubah:",
         "ikm.err_row": "Baris",
         "ikm.err_ikm": "IKM",
         "ikm.err_column": "Kolom",
@@ -177,7 +190,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "v.date_order": "The date must be after {other}.",
         "v.nib": "An NIB has exactly 13 digits.",
         "v.nib_taken": "Another IKM already has this NIB.",
-        "v.ambiguous_money": "Write rupiah without a thousands comma: 1.500 or 1500.",
+        "v.ambiguous_number": "'{value}' could mean {thousands} or {fraction}. Write it without "
+                              "a thousands separator (e.g. 1250) or with a thousands dot "
+                              "(1.250); decimals with a comma (1,25).",
         "v.nib_in_trash": "This NIB belongs to an IKM in the trash; ask an admin to restore it.",
         "v.phone": "Not a valid phone number (e.g. 081234567890).",
         "v.gtin": "Not a valid barcode (GTIN): wrong check digit.",
@@ -198,7 +213,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err.cells": "{count} entries rejected; nothing was saved.",
         "dup.same_nib": "Same NIB",
         "v.hs_code": "An HS code has 4–10 digits.",
-        "v.unknown_category": "Unknown category '{value}'.",
+        "v.unknown_category": "Unknown category '{value}'. Choices: {choices}.",
+        "v.trained_move": "This IKM was trained in '{cohort}' (ended {end}); moving it lowers "
+                          "the trained count. Tick the confirmation below if it must move.",
+        "v.nib_lost_zero": "This NIB has 12 digits: Excel probably dropped its leading 0. "
+                           "Format the NIB column as Text, then type the 13-digit NIB again.",
         "dup.similar_name": "Similar name in the same village",
         "det.reload": "Reload the latest data",
         "ikm.export": "Download this list",
@@ -208,6 +227,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "det.edit_save": "Save changes",
         "det.edited": "Changes saved.",
         "det.delete_confirm": "I am sure: move this IKM to the trash",
+        "det.move_trained_confirm": "Yes, move it out of the finished cohort (the trained count "
+                                    "goes down), then save again",
         "det.delete": "Delete",
         "det.deleted": "«{name}» moved to the trash; an admin can restore it.",
         "det.add": "Add",
@@ -278,6 +299,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ikm.grid_hint": "Edit cells in the table, then save. {count} rows changed.",
         "ikm.grid_save": "Save table changes",
         "ikm.grid_saved": "{count} rows saved.",
+        "ikm.grid_reload": "Reload data",
+        "ikm.grid_reload_help": "Show what the database holds now; unsaved table changes are dropped.",
+        "ikm.grid_changed_meanwhile": "The data changed after this table was opened. Your unsaved changes stay in the table; rows someone else changed meanwhile will be refused on saving. Press «Reload data» to see the latest data (unsaved changes are dropped).",
+        "ikm.grid_read_only": "🔒 {count} IKM outside your region ({kabupaten}) — view only, not editable:",
         "ikm.err_row": "Row",
         "ikm.err_ikm": "IKM",
         "ikm.err_column": "Column",

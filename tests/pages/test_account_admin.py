@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from db.engine import get_engine
 from models import AuditLog, Ikm, User
 from services.auth import DEMO_PASSWORD, verify_password
-from tests.pages.conftest import make_app
+from tests.pages.conftest import make_app, shown
 
 
 def _user(username: str) -> User:
@@ -74,18 +74,27 @@ def test_account_password_change_rejects_weak_and_accepts_strong(demo_db):
     assert at.session_state["authentication_status"] is True
 
 
+def new_user_token(at) -> str:
+    """The submission token of the admin's new-user form drawn now."""
+    return at.session_state["form_tokens"]["admin_new"]
+
+
 def test_admin_creates_a_scoped_staff_user_and_it_is_audited(demo_db):
     at = make_app("admin")
     at.run()
     at.switch_page("app_pages/admin.py").run()
     assert at.title[0].value == "Administrasi"
-    at.text_input(key="admin_new_username").input("budi.bangkalan")
-    at.text_input(key="admin_new_name").input("Budi Santoso")
-    at.text_input(key="admin_new_password").input("garam-kalianget-2026")
-    at.selectbox(key="admin_new_role").set_value("staff")
-    at.selectbox(key="admin_new_scope").set_value("35.26")
-    at.button(key="admin_create").click().run()
+    token = new_user_token(at)
+    at.text_input(key=f"admin_new_username_{token}").input("budi.bangkalan")
+    at.text_input(key=f"admin_new_name_{token}").input("Budi Santoso")
+    at.text_input(key=f"admin_new_password_{token}").input("garam-kalianget-2026")
+    at.selectbox(key=f"admin_new_role_{token}").set_value("staff")
+    at.selectbox(key=f"admin_new_scope_{token}").set_value("35.26")
+    at.button(key=f"admin_create_{token}").click().run()
     assert not at.exception
+    assert "budi.bangkalan" in shown(at.success[0].value)
+    fresh = new_user_token(at)  # drawn again empty: no password is left in the form
+    assert fresh != token and at.text_input(key=f"admin_new_password_{fresh}").value == ""
     user = _user("budi.bangkalan")
     assert (user.role, user.kabupaten_code) == ("staff", "35.26")
     with Session(get_engine()) as s:
@@ -98,9 +107,10 @@ def test_admin_bad_input_gets_messages_and_nothing_is_written(demo_db):
     at = make_app("admin")
     at.run()
     at.switch_page("app_pages/admin.py").run()
-    at.text_input(key="admin_new_username").input("Bad Name!")
-    at.text_input(key="admin_new_password").input("123")
-    at.button(key="admin_create").click().run()
+    token = new_user_token(at)
+    at.text_input(key=f"admin_new_username_{token}").input("Bad Name!")
+    at.text_input(key=f"admin_new_password_{token}").input("123")
+    at.button(key=f"admin_create_{token}").click().run()
     assert at.error
     with Session(get_engine()) as s:
         assert s.exec(select(User).where(User.display_name == "")).first() is None

@@ -2,14 +2,48 @@
 
 from sqlmodel import Session, func, select
 
+from db import write_session
 from db.engine import get_engine
 from models import AuditLog, Ikm
+from models.enums import Role
+from services.ikm import create_ikm, update_ikm
+from services.permissions import Actor
 from tests.pages.conftest import make_app
+
+OTHER = Actor("kepala2", Role.admin)  # someone else, saving in another browser
 
 
 def cell_report(at):
     """The table of rejected cells the page shows after a refused grid save."""
     return next(d.value for d in at.dataframe if "Alasan" in d.value.columns)
+
+
+def new_form(at) -> str:
+    """The key prefix of the add form drawn now: its widget keys carry its submission token."""
+    return f"ikm_new_{at.session_state['form_tokens']['ikm_new']}"
+
+
+def editor(at):
+    """The editable grid (st.data_editor), or None when the page shows none."""
+    return next((d for d in at.dataframe if d.proto.editing_mode), None)
+
+
+def read_only_tables(at) -> list:
+    """The read-only tables of IKM (not the grid), as DataFrames."""
+    return [d.value for d in at.dataframe
+            if not d.proto.editing_mode and "kabupaten" in d.value.columns]
+
+
+def edit_grid(at, edited_rows: dict):
+    """Put cell edits into the grid as the browser would, and rerun."""
+    at.session_state[at.session_state["ikm_grid_key"]] = {
+        "edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def owner_of(ikm_id: int) -> str | None:
+    with Session(get_engine()) as s:
+        return s.get(Ikm, ikm_id).owner_name
 
 
 def open_page(username: str):
@@ -46,15 +80,26 @@ def test_viewer_gets_no_edit_controls(demo_db):
 def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_next(demo_db):
     before = ikm_count()
     at = open_page("staf")
-    assert at.selectbox(key="ikm_new_kab").options == ["Sumenep"]  # scoped staff: own regency
-    at.text_input(key="ikm_new_name").input("Petis Udang Bu Rahma")
-    at.text_input(key="ikm_new_nib").input("3529999988877")
-    at.text_input(key="ikm_new_phone").input("0812-3344-5566")
-    at.button(key="ikm_new_save_again").click().run()
+    form = new_form(at)
+    assert at.selectbox(key=f"{form}_kab").options == ["Sumenep"]  # scoped: own regency
+    at.selectbox(key=f"{form}_kec").select_index(2).run()
+    kecamatan = at.selectbox(key=f"{form}_kec").value
+    at.text_input(key=f"{form}_name").input("Petis Udang Bu Rahma")
+    at.text_input(key=f"{form}_nib").input("3529999988877")
+    at.text_input(key=f"{form}_phone").input("0812-3344-5566")
+    at.button(key=f"{form}_save_again").click().run()
     assert not at.exception
     assert ikm_count() == before + 1
     assert "Petis Udang Bu Rahma" in at.success[0].value
-    assert at.text_input(key="ikm_new_name").value == ""  # cleared for the next record
+    again = new_form(at)
+    assert again != form  # a fresh token: the next form has widgets the browser has not seen
+    assert at.text_input(key=f"{again}_name").value == ""  # cleared for the next record
+    assert at.text_input(key=f"{again}_nib").value == ""
+    assert at.selectbox(key=f"{again}_kec").value == kecamatan  # the place is kept
+    at.text_input(key=f"{again}_name").input("Petis Udang Pak Rahmat")
+    at.button(key=f"{again}_save").click().run()  # plain "Simpan": the place is not kept
+    assert ikm_count() == before + 2
+    assert at.selectbox(key=f"{new_form(at)}_kec").value != kecamatan
     with Session(get_engine()) as s:
         row = s.exec(select(Ikm).where(Ikm.nib == "3529999988877")).one()
         assert (row.kabupaten_code, row.phone) == ("35.29", "081233445566")
@@ -65,13 +110,49 @@ def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_ne
 def test_bad_form_input_gets_messages_and_writes_nothing(demo_db):
     before = ikm_count()
     at = open_page("staf")
-    at.text_input(key="ikm_new_nib").input("12345")
-    at.text_input(key="ikm_new_emp").input("dua")
-    at.button(key="ikm_new_save").click().run()
+    form = new_form(at)
+    at.text_input(key=f"{form}_nib").input("12345")
+    at.text_input(key=f"{form}_emp").input("dua")
+    at.button(key=f"{form}_save").click().run()
     assert at.error and ikm_count() == before
     captions = " ".join(c.value for c in at.caption)
     assert "NIB harus 13 digit angka." in captions and "Bukan angka." in captions
     assert "Wajib diisi." in captions
+    # nothing was saved: the same form (and token) stays, with the input to correct
+    assert new_form(at) == form and at.text_input(key=f"{form}_nib").value == "12345"
+
+
+def test_a_saved_form_is_drawn_empty_and_its_second_submit_writes_nothing(demo_db):
+    """Issue 8: a second press of Simpan (a double click) created a second, identical IKM."""
+    before = ikm_count()
+    at = open_page("staf")
+    form = new_form(at)
+    token = at.session_state["form_tokens"]["ikm_new"]
+    typed = {"name": "Rengginang Lorjuk Bu Sri", "owner": "Sri Wahyuni", "phone": "081299887766",
+             "emp": "4"}
+    for name, value in typed.items():
+        at.text_input(key=f"{form}_{name}").input(value)
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception and not at.error
+    assert ikm_count() == before + 1
+    saved = "IKM «Rengginang Lorjuk Bu Sri» disimpan."
+    assert saved in [shown.value for shown in at.success]
+    fresh = new_form(at)
+    assert fresh != form
+    assert all(at.text_input(key=f"{fresh}_{name}").value == "" for name in typed)
+    # The second rerun of a double click still carries the saved form (its token): drawn
+    # again with the same values and submitted, it writes nothing and shows the first result.
+    at.session_state["form_tokens"] = {**at.session_state["form_tokens"], "ikm_new": token}
+    at.run()
+    for name, value in typed.items():
+        at.text_input(key=f"{form}_{name}").input(value)
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception and not at.error
+    assert ikm_count() == before + 1
+    assert saved in [shown.value for shown in at.success]
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Ikm)
+                      .where(Ikm.name == "Rengginang Lorjuk Bu Sri")).one() == 1
 
 
 def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
@@ -100,18 +181,100 @@ def test_grid_edit_saves_valid_rows_and_lists_rejected_cells(demo_db):
                       .where(Ikm.employees == unused)).one() == 1
 
 
-def test_scoped_staff_cannot_edit_another_regency_in_the_grid(demo_db):
+def test_scoped_staff_sees_other_regencies_read_only_not_in_the_grid(demo_db):
+    """Rows outside a scoped staff member's regency are never offered for editing: they are
+    listed in a read-only table, and the grid holds only the regency's own rows."""
     at = open_page("staf")
-    at.selectbox(key="ikm_f_kab").set_value("35.26").run()
-    key = at.session_state["ikm_grid_key"]
-    at.session_state[key] = {"edited_rows": {"0": {"owner_name": "Direbut"}},
-                             "added_rows": [], "deleted_rows": []}
-    at.run()
+    at.selectbox(key="ikm_f_kab").set_value("35.26").run()  # Bangkalan only: nothing to edit
+    assert editor(at) is None
+    assert not [b for b in at.button if b.key == "ikm_grid_save"]
+    tables = read_only_tables(at)
+    assert len(tables) == 1 and len(tables[0]) == 50 and set(tables[0]["kabupaten"]) == \
+        {"Bangkalan"}
+    assert any("di luar wilayah Anda (Bangkalan)" in c.value for c in at.caption)
+    # a page that mixes regencies: Sumenep rows in the grid, the others read-only below it
+    with Session(get_engine()) as s:  # the list is newest first
+        listed = s.exec(select(Ikm.kabupaten_code).where(Ikm.deleted_at.is_(None))
+                        .order_by(Ikm.id.desc())).all()
+    mixed = next(n for n in range(len(listed) // 100 + 1)
+                 if "35.29" in listed[n * 100:n * 100 + 100]
+                 and set(listed[n * 100:n * 100 + 100]) != {"35.29"})
+    at.selectbox(key="ikm_f_kab").set_value(None).run()
+    at.selectbox(key="ikm_page_size").set_value(100).run()
+    for _ in range(mixed):
+        at.button(key="ikm_next").click().run()
+    grid = editor(at).value
+    others = read_only_tables(at)[0]
+    assert set(grid["kabupaten"]) == {"Sumenep"} and len(grid) + len(others) == 100
+    assert "Sumenep" not in set(others["kabupaten"])
+    edit_grid(at, {"0": {"owner_name": "Pemilik Baru Sumenep"}})
     at.button(key="ikm_grid_save").click().run()
-    assert "di luar wilayah Anda" in cell_report(at).iloc[0]["Alasan"]
+    assert not at.error and "1 baris disimpan." in [x.value for x in at.success]
+    with Session(get_engine()) as s:
+        row = s.exec(select(Ikm).where(Ikm.owner_name == "Pemilik Baru Sumenep")).one()
+        assert row.kabupaten_code == "35.29"
+
+
+def test_grid_after_a_save_in_the_detail_form_is_not_stale(demo_db):
+    """Issue 8: after the user's own save elsewhere, the grid refused the next edit as changed
+    by someone else; any write now gives the grid fresh rows and versions."""
+    at = open_page("admin")
+    ikm_id = at.selectbox(key="ikm_detail_pick").value
+    key = at.session_state["ikm_grid_key"]
+    row = list(at.session_state[f"{key}_versions"]).index(ikm_id)
+    form = at.session_state[f"det_ikm_{ikm_id}"]["form"]
+    at.text_input(key=f"{form}_employees").input("17")
+    at.button(key=f"FormSubmitter:{form}-Simpan perubahan").click().run()
+    assert not at.error
+    key = at.session_state["ikm_grid_key"]
+    with Session(get_engine()) as s:
+        assert at.session_state[f"{key}_versions"][ikm_id] == s.get(Ikm, ikm_id).version
+    edit_grid(at, {str(row): {"owner_name": "Pemilik Sesudah Detail"}})
+    at.button(key="ikm_grid_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with Session(get_engine()) as s:
+        saved = s.get(Ikm, ikm_id)
+        assert (saved.employees, saved.owner_name) == (17, "Pemilik Sesudah Detail")
+
+
+def test_grid_after_an_add_form_save_is_not_stale(demo_db):
+    at = open_page("staf")
+    form = new_form(at)
+    at.text_input(key=f"{form}_name").input("Keripik Tette Bu Ani")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.error
+    first = editor(at).value.iloc[0]
+    assert first["name"] == "Keripik Tette Bu Ani"  # the new IKM is listed at once
+    edit_grid(at, {"0": {"owner_name": "Ani"}, "1": {"owner_name": "Pemilik Kedua"}})
+    at.button(key="ikm_grid_save").click().run()
+    assert not at.error and "2 baris disimpan." in [x.value for x in at.success]
+
+
+def test_pending_grid_edits_keep_their_rows_and_reload_drops_them(demo_db):
+    at = open_page("admin")
+    key = at.session_state["ikm_grid_key"]
+    shown = list(at.session_state[f"{key}_versions"])  # the ids of rows 0, 1, ...
+    edit_grid(at, {"0": {"owner_name": "Pemilik Baris Satu"}})
+    with write_session(get_engine()) as s:  # meanwhile someone adds an IKM (the newest: row 0)
+        newest = create_ikm(s, actor=OTHER, data={"name": "IKM Orang Lain",
+                                                   "kabupaten_code": "35.26",
+                                                   "kecamatan_code": "35.26.01"}).id
+    at.run()
+    assert any("Data telah berubah" in i.value for i in at.info)
+    assert at.session_state["ikm_grid_key"] == key  # the edits keep the rows they were made on
+    at.button(key="ikm_grid_save").click().run()
+    assert not at.error
+    assert owner_of(shown[0]) == "Pemilik Baris Satu" and owner_of(newest) is None
+    # a reload drops pending edits and shows the rows and versions stored now
+    edit_grid(at, {"0": {"owner_name": "Tidak Disimpan"}})
+    at.button(key="ikm_grid_reload").click().run()
+    fresh = at.session_state["ikm_grid_key"]
+    assert fresh != key
+    assert list(at.session_state[f"{fresh}_versions"])[0] == newest
+    assert at.button(key="ikm_grid_save").disabled
     with Session(get_engine()) as s:
         assert s.exec(select(func.count()).select_from(Ikm)
-                      .where(Ikm.owner_name == "Direbut")).one() == 0
+                      .where(Ikm.owner_name == "Tidak Disimpan")).one() == 0
 
 
 def test_detail_view_shows_products_certificates_and_history(demo_db):
@@ -129,14 +292,14 @@ def test_detail_edit_is_version_checked_and_add_product_validates(demo_db):
     with Session(get_engine()) as s:
         row = s.get(Ikm, ikm_id)
         employees = row.employees
-    form = f"det_edit_{ikm_id}"
+    form = at.session_state[f"det_ikm_{ikm_id}"]["form"]
     at.text_input(key=f"{form}_employees").input("41")
     at.button(key=f"FormSubmitter:{form}-Simpan perubahan").click().run()
     assert not at.exception
     with Session(get_engine()) as s:
         assert s.get(Ikm, ikm_id).employees == 41 != employees
     # a product with a price but no name is refused with a message and nothing written
-    products = f"det_add_0_{ikm_id}"
+    products = f"det_add_0_{ikm_id}_{at.session_state['form_tokens'][f'det_add_0_{ikm_id}']}"
     at.text_input(key=f"{products}_price_rp").input("Rp 25.000")
     at.button(key=f"FormSubmitter:{products}-Simpan").click().run()
     assert at.error and any("Wajib diisi." in c.value for c in at.caption)
@@ -160,17 +323,13 @@ def test_filtered_list_downloads_as_xlsx_and_csv(demo_db):
 
 
 def test_someone_elses_save_in_between_is_not_overwritten(demo_db):
-    from models.enums import Role
-    from services.ikm import update_ikm
-    from services.permissions import Actor
-
     at = open_page("admin")
     key = at.session_state["ikm_grid_key"]
     first = at.session_state[f"{key}_versions"]
     ikm_id = max(first)  # the list is newest first: row 0
     with Session(get_engine()) as s:  # another browser saves the same IKM meanwhile
         row = s.get(Ikm, ikm_id)
-        update_ikm(s, actor=Actor("kepala2", Role.admin), ikm_id=ikm_id,
+        update_ikm(s, actor=OTHER, ikm_id=ikm_id,
                    expected_version=row.version, changes={"owner_name": "Orang Lain"})
         s.commit()
     at.session_state[key] = {"edited_rows": {"0": {"owner_name": "Saya"}}, "added_rows": [],

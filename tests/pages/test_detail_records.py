@@ -9,11 +9,20 @@ import pytest
 from sqlmodel import Session, func, select
 
 from db.engine import get_engine
-from models import AuditLog, Certification, Ikm, IkmFinancials, Product
+from models import (
+    AuditLog,
+    Certification,
+    CoachingAction,
+    Cohort,
+    ExportRecord,
+    Ikm,
+    IkmFinancials,
+    Product,
+)
 from models.enums import Role
 from services import records
 from services.permissions import Actor
-from tests.pages.conftest import make_app
+from tests.pages.conftest import make_app, shown
 
 SUMENEP = "35.29"
 OTHER = Actor("kepala2", Role.admin)  # someone else, saving in another browser
@@ -65,7 +74,13 @@ def pick(at, index: int, ikm_id: int, record_id: int) -> str:
     """Choose a record in a tab's 'Ubah atau hapus' picker; return its form key."""
     at.selectbox(key=f"det_rec_{index}_{ikm_id}_pick").set_value(record_id).run()
     assert not at.exception, at.exception
-    return f"det_rec_{index}_{ikm_id}_r{record_id}"
+    return form_of(at, f"det_rec_{index}_{ikm_id}")
+
+
+def form_of(at, slot: str) -> str:
+    """The key of the edit form drawn now for a slot: a new one for every snapshot of the record
+    (after a save, a reload, a visit elsewhere), so the browser shows the stored values."""
+    return at.session_state[slot]["form"]
 
 
 def save(at, form: str):
@@ -73,7 +88,7 @@ def save(at, form: str):
 
 
 def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+    return " ".join(shown(c.value) for c in at.caption)
 
 
 def test_staff_changes_a_certificate_from_a_prefilled_form(demo_db):
@@ -101,7 +116,9 @@ def test_staff_changes_a_certificate_from_a_prefilled_form(demo_db):
     assert (top["Aksi"], top["Oleh"]) == ("diubah", "staf")
     assert top["Data"].startswith("Sertifikat")
     assert "HALAL-ID-0042" in top["Sebelum → sesudah"]
-    # the form is drawn afresh from the saved record, so a second change is not stale
+    # the form is drawn afresh (new keys) from the saved record, so a second change is not stale
+    assert form_of(at, f"det_rec_1_{ikm_id}") != form
+    form = form_of(at, f"det_rec_1_{ikm_id}")
     assert at.text_input(key=f"{form}_number").value == "HALAL-ID-0042"
     at.text_input(key=f"{form}_note").input("diperbarui")
     save(at, form)
@@ -143,10 +160,17 @@ def test_a_save_after_someone_elses_change_is_refused_and_reload_shows_theirs(de
     assert any("diubah oleh orang lain" in e.value for e in at.error)
     at.button(key=f"det_rec_1_{ikm_id}_reload").click().run()
     assert not at.error
-    assert at.text_input(key=f"{form}_number").value == "ORANG-LAIN"
-    at.text_input(key=f"{form}_number").input("SAYA")
-    save(at, form)
-    assert not at.error and cert(before.id).number == "SAYA"
+    reloaded = form_of(at, f"det_rec_1_{ikm_id}")
+    assert reloaded != form  # new keys: the browser drops what was typed into the old form
+    stored = cert(before.id)
+    assert at.text_input(key=f"{reloaded}_number").value == "ORANG-LAIN"
+    assert at.text_input(key=f"{reloaded}_note").value == (stored.note or "")
+    assert at.date_input(key=f"{reloaded}_issued_on").value == stored.issued_on
+    assert at.selectbox(key=f"{reloaded}_status").value == stored.status
+    at.text_input(key=f"{reloaded}_note").input("catatan saya")  # a change of another field
+    save(at, reloaded)
+    assert not at.error
+    assert (cert(before.id).number, cert(before.id).note) == ("ORANG-LAIN", "catatan saya")
 
 
 def test_delete_needs_the_confirmation_then_removes_the_certificate(demo_db):
@@ -198,6 +222,7 @@ def test_a_year_of_figures_is_changed_and_checked_against_what_was_opened(demo_d
     assert not at.error, [e.value for e in at.error]
     with Session(get_engine()) as s:
         assert s.get(IkmFinancials, year.id).revenue_rp == 987_654_321
+    form = form_of(at, f"det_rec_5_{ikm_id}")  # drawn afresh from the saved year
     # someone else changes the year; the open form's save is refused
     with Session(get_engine()) as s:
         records.upsert_financials(s, actor=OTHER, ikm_id=ikm_id,
@@ -218,27 +243,25 @@ def test_viewer_and_other_regency_get_no_edit_pickers(demo_db):
     assert not [b for b in at.selectbox if str(b.key).startswith("det_rec_")]
 
 
-def test_grid_refusal_for_another_regency_names_the_ikm(demo_db):
+def test_grid_refusal_names_the_ikm(demo_db):
     at = make_app("staf")
     at.run()
     at.switch_page("app_pages/data_ikm.py").run()
-    at.selectbox(key="ikm_f_kab").set_value("35.26").run()
-    with Session(get_engine()) as s:
-        newest = s.exec(select(Ikm).where(Ikm.kabupaten_code == "35.26",
-                                          Ikm.deleted_at.is_(None))
-                        .order_by(Ikm.id.desc())).first()
+    at.selectbox(key="ikm_f_kab").set_value(SUMENEP).run()
     key = at.session_state["ikm_grid_key"]
-    at.session_state[key] = {"edited_rows": {"0": {"owner_name": "Direbut"}},
+    second = list(at.session_state[f"{key}_versions"])[1]
+    with Session(get_engine()) as s:
+        listed = s.get(Ikm, second)
+    at.session_state[key] = {"edited_rows": {"1": {"phone": "12"}},
                              "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="ikm_grid_save").click().run()
     report = next(d.value for d in at.dataframe if "Alasan" in d.value.columns)
-    assert list(report["Baris"]) == [1]
-    assert list(report["IKM"]) == [newest.name]
-    assert "di luar wilayah Anda" in report.iloc[0]["Alasan"]
+    assert list(report["Baris"]) == [2]
+    assert list(report["IKM"]) == [listed.name]
+    assert "Nomor telepon tidak valid" in report.iloc[0]["Alasan"]
     with Session(get_engine()) as s:
-        assert s.exec(select(func.count()).select_from(Ikm)
-                      .where(Ikm.owner_name == "Direbut")).one() == 0
+        assert s.get(Ikm, second).version == listed.version
 
 
 def test_money_and_dates_prefill_so_an_unchanged_save_changes_nothing(demo_db):
@@ -252,28 +275,45 @@ def test_money_and_dates_prefill_so_an_unchanged_save_changes_nothing(demo_db):
     with Session(get_engine()) as s:
         again = s.get(Product, product.id)
     assert again.version == product.version  # nothing differed, nothing written
+    form = form_of(at, f"det_rec_0_{ikm_id}")
     assert isinstance(at.date_input(key=f"{form}_packaging_upgraded_on").value,
                       date | type(None))
 
 
 def test_the_ikm_edit_offers_a_working_reload_after_a_stale_save(demo_db):
+    """Issue 8: after a refused stale save, "Muat ulang data terbaru" showed the colleague's
+    value in the header while the field kept the user's text, and the next save overwrote the
+    colleague's change. After a reload every field shows what is stored."""
     at, ikm_id = open_detail()
     with Session(get_engine()) as s:  # someone else saves the IKM after the form was drawn
         from services.ikm import update_ikm
 
         row = s.get(Ikm, ikm_id)
         update_ikm(s, actor=OTHER, ikm_id=ikm_id, expected_version=row.version,
-                   changes={"owner_name": "Orang Lain"})
+                   changes={"owner_name": "Orang Lain", "address": "Jl. Orang Lain 1"})
         s.commit()
-    form = f"det_edit_{ikm_id}"
+    form = form_of(at, f"det_ikm_{ikm_id}")
     at.text_input(key=f"{form}_owner_name").input("Saya")
+    at.text_input(key=f"{form}_address").input("Jl. Saya 2")
     save(at, form)
     assert any("diubah oleh orang lain" in e.value for e in at.error)
     at.button(key=f"det_ikm_{ikm_id}_reload").click().run()
     assert not at.error
-    assert at.text_input(key=f"{form}_owner_name").value == "Orang Lain"
+    reloaded = form_of(at, f"det_ikm_{ikm_id}")
+    assert reloaded != form  # new keys: the browser cannot keep the typed text
     with Session(get_engine()) as s:
-        assert s.get(Ikm, ikm_id).owner_name == "Orang Lain"
+        stored = s.get(Ikm, ikm_id)
+    for name in ("name", "owner_name", "phone", "address", "founded_year", "employees"):
+        value = getattr(stored, name)
+        assert at.text_input(key=f"{reloaded}_{name}").value == \
+            ("" if value is None else str(value)), name
+    at.text_input(key=f"{reloaded}_phone").input("081234000111")  # change another field only
+    save(at, reloaded)
+    assert not at.error
+    with Session(get_engine()) as s:
+        after = s.get(Ikm, ikm_id)
+    assert (after.owner_name, after.address, after.phone) == \
+        ("Orang Lain", "Jl. Orang Lain 1", "081234000111")
 
 
 def test_reopening_a_record_shows_its_current_values_and_saves(demo_db):
@@ -286,7 +326,9 @@ def test_reopening_a_record_shows_its_current_values_and_saves(demo_db):
                                      expected_version=row.version, changes={"note": "baru"})
         s.commit()
     pick(at, 1, ikm_id, second)  # ... who then looks at another record and comes back:
-    pick(at, 1, ikm_id, first)  # the form is drawn afresh, so it is not stale
+    again = pick(at, 1, ikm_id, first)  # the form is drawn afresh, so it is not stale
+    assert again != form
+    form = again
     assert at.text_input(key=f"{form}_note").value == "baru"
     at.text_input(key=f"{form}_note").input("lebih baru")
     save(at, form)
@@ -297,3 +339,81 @@ def _certificates(ikm_id: int) -> list[Certification]:
     with Session(get_engine()) as s:
         return list(s.exec(select(Certification).where(Certification.ikm_id == ikm_id)
                            .order_by(Certification.id)))
+
+
+def test_an_add_form_writes_once_and_is_drawn_again_empty(demo_db):
+    """Every add form of the detail view carries a submission token: after a save it is drawn
+    under a new one (empty), and a second submit of the saved form writes nothing."""
+    at, ikm_id = open_detail()
+    slot = f"det_add_4_{ikm_id}"  # coaching: no field needs a choice
+    token = at.session_state["form_tokens"][slot]
+
+    def coaching_count() -> int:
+        with Session(get_engine()) as s:
+            return s.exec(select(func.count()).select_from(CoachingAction)
+                          .where(CoachingAction.ikm_id == ikm_id)).one()
+
+    def fill_and_submit(form: str) -> None:
+        at.text_input(key=f"{form}_text").input("Perbaiki label gizi kemasan")
+        at.text_input(key=f"{form}_owner").input("Bu Laila")
+        at.button(key=f"FormSubmitter:{form}-Simpan").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+
+    before = coaching_count()
+    fill_and_submit(f"{slot}_{token}")
+    assert coaching_count() == before + 1
+    assert "Data ditambahkan." in [x.value for x in at.success]
+    fresh = at.session_state["form_tokens"][slot]
+    assert fresh != token and at.text_input(key=f"{slot}_{fresh}_text").value == ""
+    # the second rerun of a double click, still carrying the saved form's token
+    at.session_state["form_tokens"] = {**at.session_state["form_tokens"], slot: token}
+    at.run()
+    fill_and_submit(f"{slot}_{token}")
+    assert coaching_count() == before + 1
+    assert "Data ditambahkan." in [x.value for x in at.success]
+
+
+def test_bad_input_in_an_add_form_keeps_the_form_and_writes_nothing(demo_db):
+    at, ikm_id = open_detail()
+    slot = f"det_add_3_{ikm_id}"  # exports
+    form = f"{slot}_{at.session_state['form_tokens'][slot]}"
+    with Session(get_engine()) as s:
+        exports = s.exec(select(func.count()).select_from(ExportRecord)).one()
+    at.text_input(key=f"{form}_value_usd").input("banyak")
+    at.button(key=f"FormSubmitter:{form}-Simpan").click().run()
+    assert at.error and "Bukan angka." in captions(at)
+    assert f"{slot}_{at.session_state['form_tokens'][slot]}" == form  # the same form stays
+    assert at.text_input(key=f"{form}_value_usd").value == "banyak"
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(ExportRecord)).one() == exports
+
+
+def test_moving_a_trained_ikm_to_another_cohort_asks_first(demo_db):
+    """Issue 8: a cohort change must not silently take a trained IKM out of a finished cohort
+    (the trained count drops): the save is refused with the cohort named, a confirmation
+    appears, and only with it ticked does the IKM move."""
+    from services import clock
+    from services.overview import finished_cohorts
+
+    at, _ikm_id = open_detail()
+    picker = at.selectbox(key="ikm_detail_pick")
+    listed = [int(re.search(r"#(\d+)\)$", label).group(1)) for label in picker.options]
+    with Session(get_engine()) as s:  # a listed Sumenep IKM trained in a finished cohort
+        ikm = s.exec(select(Ikm).where(Ikm.id.in_(listed),
+                                       Ikm.cohort_id.in_(finished_cohorts(clock.today())))
+                     .order_by(Ikm.id)).first()
+        done = s.get(Cohort, ikm.cohort_id)
+        other = s.exec(select(Cohort).where(Cohort.kabupaten_code == SUMENEP,
+                                            Cohort.id != ikm.cohort_id)).first()
+    picker.set_value(ikm.id).run()
+    form = form_of(at, f"det_ikm_{ikm.id}")
+    at.selectbox(key=f"{form}_cohort_id").set_value(other.id)
+    save(at, form)
+    assert done.name in captions(at), captions(at)
+    with Session(get_engine()) as s:
+        assert s.get(Ikm, ikm.id).cohort_id == done.id  # nothing written
+    at.checkbox(key=f"{form}_move_trained").check().run()
+    save(at, form)
+    assert not at.error
+    with Session(get_engine()) as s:
+        assert s.get(Ikm, ikm.id).cohort_id == other.id

@@ -164,8 +164,9 @@ def test_delete_cohort(session, cohort):
     with pytest.raises(ValidationFailed) as info:
         cohorts.delete_cohort(session, actor=ADMIN, cohort_id=cohort.id, expected_version=1)
     assert info.value.key == "coh.has_members" and info.value.params["count"] == 1
+    # the fixture's cohort may have ended by the pinned day: taking its member out is confirmed
     assert cohorts.remove_members(session, actor=STAFF_BANGKALAN, cohort_id=cohort.id,
-                                  ikm_ids=[member.id, 424242]) == 1
+                                  ikm_ids=[member.id, 424242], confirm_trained=True) == 1
     assert member.cohort_id is None and member.version == 2
     with pytest.raises(StaleRecord):
         cohorts.delete_cohort(session, actor=ADMIN, cohort_id=cohort.id, expected_version=3)
@@ -299,7 +300,8 @@ def test_cohort_progress(session, cohort):
     assert set(rows) == {cohort.id, running.id, empty.id}
     done = rows[cohort.id]
     assert (done["members"], done["trained"], done["left"], done["target"], done["percent"],
-            done["trained_percent"], done["finished"]) == (2, 2, 1, 4, 50.0, 50.0, True)
+            done["trained_percent"], done["finished"]) == (2, 1, 1, 4, 50.0, 25.0, True)
+    # B left the programme: a member, but not counted as trained (services.overview.trained)
     assert (rows[running.id]["members"], rows[running.id]["trained"],
             rows[running.id]["percent"]) == (1, 0, 10.0)
     assert (rows[empty.id]["members"], rows[empty.id]["trained"]) == (0, 0)
@@ -334,3 +336,118 @@ def test_list_cohorts(session, cohort):
         ["Angkatan 1 Bangkalan"]
     assert rows[1]["start_on"] == date(2024, 2, 1) and rows[1]["end_on"] - rows[1]["start_on"] \
         == timedelta(days=43)
+
+
+# --- issue 8: trained IKM move only after a confirmation; the target warns ---------------------
+
+@pytest.fixture
+def moves(session, cohort):
+    """The Bangkalan cohort of `cohort` has finished (March 2024); a running one to move into,
+    a trained member, an IKM of a cohort that has not finished, and one in no cohort."""
+    running = cohorts.create_cohort(session, actor=ADMIN, data={
+        "name": "Angkatan 2 Bangkalan", "kabupaten_code": "35.26", "year": TODAY.year,
+        "start_on": TODAY - timedelta(days=10), "end_on": TODAY + timedelta(days=60),
+        "target_participants": 2})
+    planned = cohorts.create_cohort(session, actor=ADMIN, data={
+        "name": "Angkatan 3 Bangkalan", "kabupaten_code": "35.26", "year": TODAY.year})
+    return {
+        "running": running, "planned": planned,
+        "trained": make_ikm(session, "Kerupuk Lulus", nib="3526000000011", cohort_id=cohort.id),
+        "trained2": make_ikm(session, "Petis Lulus", nib="3526000000012", cohort_id=cohort.id),
+        "unfinished": make_ikm(session, "Batik Belum", nib="3526000000013",
+                               cohort_id=planned.id),
+        "free": make_ikm(session, "Garam Bebas", nib="3526000000014"),
+    }
+
+
+def test_moving_a_trained_ikm_is_refused_without_a_confirmation(session, cohort, moves):
+    audit_before = count(session, AuditLog)
+    for how in ({"ikm_ids": [moves["trained"].id, moves["free"].id]},
+                {"pasted": f"{moves['trained'].nib}\nGaram Bebas"}):
+        with pytest.raises(cohorts.MoveNeedsConfirmation) as info:
+            cohorts.add_members(session, actor=STAFF_BANGKALAN, cohort_id=moves["running"].id,
+                                **how)
+        assert info.value.key == "coh.confirm_move" and info.value.params == {"count": 1}
+        [asked] = info.value.ikm
+        assert (asked["id"], asked["name"], asked["from_cohort_id"], asked["from_cohort"],
+                asked["from_end_on"]) == (moves["trained"].id, "Kerupuk Lulus", cohort.id,
+                                          "Angkatan 1 Bangkalan", date(2024, 3, 15))
+    # nothing written: not the trained IKM, not the others of the same request
+    for key in ("trained", "free"):
+        session.refresh(moves[key])
+    assert (moves["trained"].cohort_id, moves["trained"].version) == (cohort.id, 1)
+    assert (moves["free"].cohort_id, moves["free"].version) == (None, 1)
+    assert count(session, AuditLog) == audit_before
+
+
+def test_a_confirmed_move_moves_and_is_audited(session, cohort, moves):
+    result = cohorts.add_members(session, actor=STAFF_BANGKALAN, cohort_id=moves["running"].id,
+                                 ikm_ids=[moves["trained"].id, moves["free"].id,
+                                          moves["unfinished"].id],
+                                 move_trained=[moves["trained"].id])
+    assert sorted(m["id"] for m in result.matched) == sorted(
+        [moves["trained"].id, moves["free"].id, moves["unfinished"].id])
+    session.refresh(moves["trained"])
+    assert (moves["trained"].cohort_id, moves["trained"].version) == (moves["running"].id, 2)
+    log = audit_rows(session, "ikm", moves["trained"].id)[-1]
+    assert (log.before, log.after) == ({"cohort_id": cohort.id},
+                                       {"cohort_id": moves["running"].id})
+
+
+def test_a_confirmation_covers_only_the_ikm_it_names(session, cohort, moves):
+    with pytest.raises(cohorts.MoveNeedsConfirmation) as info:
+        cohorts.add_members(session, actor=ADMIN, cohort_id=moves["running"].id,
+                            ikm_ids=[moves["trained"].id, moves["trained2"].id],
+                            move_trained=[moves["trained"].id])
+    assert [k["id"] for k in info.value.ikm] == [moves["trained2"].id]
+    session.refresh(moves["trained"])
+    assert moves["trained"].cohort_id == cohort.id
+
+
+def test_keep_trained_adds_the_others_and_leaves_the_trained_where_they_are(session, cohort,
+                                                                            moves):
+    result = cohorts.add_members(session, actor=ADMIN, cohort_id=moves["running"].id,
+                                 ikm_ids=[moves["trained"].id, moves["free"].id],
+                                 keep_trained=True)
+    assert [m["id"] for m in result.matched] == [moves["free"].id]
+    assert [(k["id"], k["from_cohort"]) for k in result.kept] == [
+        (moves["trained"].id, "Angkatan 1 Bangkalan")]
+    session.refresh(moves["trained"])
+    assert moves["trained"].cohort_id == cohort.id
+
+
+def test_members_of_an_unfinished_cohort_move_without_asking(session, moves):
+    result = cohorts.add_members(session, actor=ADMIN, cohort_id=moves["running"].id,
+                                 ikm_ids=[moves["unfinished"].id])
+    assert [(m["id"], m["from_cohort_id"]) for m in result.matched] == [
+        (moves["unfinished"].id, moves["planned"].id)]
+
+
+def test_a_finished_cohort_counts_by_the_day_given(session, cohort, moves):
+    # before its end date the first cohort was still running: nothing to confirm then
+    result = cohorts.add_members(session, actor=ADMIN, cohort_id=moves["running"].id,
+                                 ikm_ids=[moves["trained"].id], today=date(2024, 3, 1))
+    assert result.added == 1
+
+
+def test_going_over_the_target_is_reported(session, moves):
+    running = moves["running"]  # target 2
+    first = cohorts.add_members(session, actor=ADMIN, cohort_id=running.id,
+                                ikm_ids=[moves["free"].id, moves["unfinished"].id])
+    assert (first.members, first.target, first.over_target) == (2, 2, False)
+    again = cohorts.add_members(session, actor=ADMIN, cohort_id=running.id,
+                                ikm_ids=[moves["free"].id])  # already a member: nothing added
+    assert again.over_target is False
+    third = cohorts.add_members(session, actor=ADMIN, cohort_id=running.id,
+                                ikm_ids=[moves["trained"].id],
+                                move_trained=[moves["trained"].id])
+    assert (third.members, third.target, third.over_target) == (3, 2, True)
+
+
+def test_scope_is_checked_before_anything_is_asked(session, moves):
+    with pytest.raises(PermissionDenied):
+        cohorts.add_members(session, actor=STAFF_SUMENEP, cohort_id=moves["running"].id,
+                            ikm_ids=[moves["trained"].id], move_trained=[moves["trained"].id])
+    with pytest.raises(PermissionDenied):
+        cohorts.add_members(session, actor=VIEWER, cohort_id=moves["running"].id,
+                            ikm_ids=[moves["trained"].id])
