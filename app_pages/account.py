@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from db import write_session
+from db import run_write
 from services import auth
 from services.errors import ServiceError
 from ui.data import show_service_error
@@ -30,9 +30,8 @@ if submitted:
         st.error(t("account.mismatch"))
     else:
         try:
-            with write_session(ctx.engine) as session:
-                cut_off = auth.change_own_password(session, actor=auth.actor_of(user),
-                                                   current=current, new=new)
+            cut_off = run_write(ctx.engine, lambda s: auth.change_own_password(
+                s, actor=auth.actor_of(user), current=current, new=new))
         except ServiceError as exc:
             show_service_error(exc)
         else:

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from db import read_session, write_session
+from db import data_dir, read_session, run_write
 from models.enums import Role
 from services import auth, trash
 from services.audit import user_audit
 from services.errors import ServiceError
+from services.health import system_health
 from services.reference import kabupaten_options
 from ui.backup_panel import backup_panel
 from ui.data import show_service_error
@@ -42,9 +43,9 @@ st.dataframe(pd.DataFrame([{
     t("admin.col_last_login"): fmt_datetime(u.last_login_at)} for u in users]),
     hide_index=True, width="stretch")
 
-create_tab, edit_tab, audit_tab, trash_tab, backup_tab = st.tabs(
+create_tab, edit_tab, audit_tab, trash_tab, backup_tab, health_tab = st.tabs(
     [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.trash"),
-     t("admin.backup")])
+     t("admin.backup"), t("health.title")])
 with create_tab:
     # The submission token is in every key: after a save the form is drawn again empty (no
     # password left in it), and a second submit of the same form (a double click) writes nothing.
@@ -67,10 +68,9 @@ with create_tab:
         st.success(done)
     elif submitted:
         try:
-            with write_session(ctx.engine) as session:
-                made = auth.create_user(session, actor=actor, username=username,
-                                        display_name=display_name, role=role, password=password,
-                                        kabupaten_code=scope, email=email)
+            made = run_write(ctx.engine, lambda s: auth.create_user(
+                s, actor=actor, username=username, display_name=display_name, role=role,
+                password=password, kabupaten_code=scope, email=email))
         except ServiceError as exc:
             show_service_error(exc)
         else:
@@ -95,11 +95,10 @@ with edit_tab:
         new_active = st.checkbox(t("admin.active"), value=target.active)
         if st.form_submit_button(t("admin.save"), type="primary"):
             try:
-                with write_session(ctx.engine) as session:
-                    auth.update_user(session, actor=actor, user_id=target.id,
-                                     expected_version=target.version, display_name=new_name,
-                                     role=new_role, kabupaten_code=new_scope, email=new_email,
-                                     active=new_active)
+                run_write(ctx.engine, lambda s: auth.update_user(
+                    s, actor=actor, user_id=target.id, expected_version=target.version,
+                    display_name=new_name, role=new_role, kabupaten_code=new_scope,
+                    email=new_email, active=new_active))
             except ServiceError as exc:
                 show_service_error(exc)
             else:
@@ -111,9 +110,8 @@ with edit_tab:
                                help=t("account.policy"))
         if st.form_submit_button(t("admin.reset")):
             try:
-                with write_session(ctx.engine) as session:
-                    auth.reset_password(session, actor=actor, user_id=target.id,
-                                        new_password=new_pw)
+                run_write(ctx.engine, lambda s: auth.reset_password(
+                    s, actor=actor, user_id=target.id, new_password=new_pw))
             except ServiceError as exc:
                 show_service_error(exc)
             else:
@@ -136,8 +134,8 @@ with trash_tab:
                                   format_func=choices.get, key="admin_trash_pick")
         if st.button(t("admin.trash_restore"), key="admin_trash_restore", type="primary"):
             try:
-                with write_session(ctx.engine) as session:
-                    trash.restore(session, actor=actor, kind=picked_row[0], row_id=picked_row[1])
+                run_write(ctx.engine, lambda s: trash.restore(
+                    s, actor=actor, kind=picked_row[0], row_id=picked_row[1]))
             except ServiceError as exc:
                 show_service_error(exc)
             else:
@@ -172,3 +170,50 @@ with audit_tab:
             t("admin.fl_reason"): t(f"admin.fl_reason_{f['reason']}")
             if f["reason"] in ("bad_credentials", "locked") else f["reason"]} for f in failed]),
             hide_index=True, width="stretch", key="admin_failed_logins")
+
+
+def size_text(size: int | None) -> str:
+    """Bytes as people read them: 1,5 GB."""
+    if size is None:
+        return "—"
+    value, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):  # noqa: B007  (the last unit tried is kept)
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}".replace(".", ",")
+
+
+with health_tab:
+    check = st.button(t("health.check_now"), key="admin_health_check",
+                      icon=":material/health_and_safety:")
+    with read_session(ctx.engine) as session:
+        health = system_health(session, actor=actor, engine=ctx.engine, data_folder=data_dir(),
+                               check=check)
+    if health["integrity"]:
+        st.error(t("health.integrity_bad", detail=md("; ".join(health["integrity"]))))
+    if health["disk_low"]:
+        st.warning(t("health.warn_disk", free=size_text(health["disk_free"])))
+    backup = health["backup"]
+    if health["backup_old"]:
+        st.warning(t("health.warn_backup"))
+    if health["integrity"] is None:
+        integrity = "—" if health["kind"] == "sqlite" else t("health.integrity_skip")
+    else:
+        integrity = t("health.integrity_ok") if not health["integrity"] \
+            else t("health.integrity_bad", detail="; ".join(health["integrity"]))
+    rows = [
+        (t("health.kind"), f"{health['kind']} · {health['where']}"),
+        (t("health.size"), size_text(health["size"])),
+        (t("health.revision"), health["revision"] or "—"),
+        (t("health.version"), str(health["data_version"])),
+        (t("health.integrity"), integrity),
+        (t("health.last_backup"), t("health.no_backup") if backup is None else t(
+            "health.backup_by", when=fmt_datetime(backup["at"]), who=backup["username"] or "—",
+            how=backup["how"])),
+        (t("health.free_disk"), t("health.disk_of", free=size_text(health["disk_free"]),
+                                  total=size_text(health["disk_total"]),
+                                  folder=health["disk_folder"])),
+    ]
+    st.dataframe(pd.DataFrame(rows, columns=["", " "]), hide_index=True, width="stretch",
+                 key="admin_health_table")

@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from db import write_session
+from db import run_write
 from services import cohorts as svc
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import IkmFilter, list_ikm
@@ -206,8 +206,8 @@ def add_members(cid: int, how: dict, **confirmed) -> None:
     only after the user confirmed it (`confirmed`: move_trained or keep_trained), so the service
     first refuses and the page asks."""
     try:
-        with write_session(ctx.engine) as session:
-            result = svc.add_members(session, actor=actor, cohort_id=cid, **how, **confirmed)
+        result = run_write(ctx.engine, lambda s: svc.add_members(
+            s, actor=actor, cohort_id=cid, **how, **confirmed))
     except svc.MoveNeedsConfirmation as exc:
         st.session_state["coh_m_confirm"] = {"cohort_id": cid, "how": how, "ikm": exc.ikm}
         st.rerun()
@@ -344,10 +344,9 @@ with members_tab:
 
                 def remove(confirm: bool = False) -> None:
                     try:
-                        with write_session(ctx.engine) as session:
-                            gone = svc.remove_members(session, actor=actor, cohort_id=cid,
-                                                      ikm_ids=list(leaving),
-                                                      confirm_trained=confirm)
+                        gone = run_write(ctx.engine, lambda s: svc.remove_members(
+                            s, actor=actor, cohort_id=cid, ikm_ids=list(leaving),
+                            confirm_trained=confirm))
                     except svc.MoveNeedsConfirmation:
                         st.session_state["coh_m_remove_confirm"] = {"cohort_id": cid,
                                                                     "ids": sorted(leaving)}
@@ -397,9 +396,9 @@ if own:
             st.success(done)
         elif create:
             try:
-                with write_session(ctx.engine) as session:
-                    made = svc.create_cohort(session, actor=actor, data=values)
-                    made_id, message = made.id, t("cohp.created", name=md(made.name))
+                made = run_write(ctx.engine,
+                                 lambda s: svc.create_cohort(s, actor=actor, data=values))
+                made_id, message = made.id, t("cohp.created", name=md(made.name))
             except ServiceError as exc:
                 show_error(exc)
             else:
@@ -432,10 +431,10 @@ if own:
                                              icon=":material/save:")
             if save:
                 try:
-                    with write_session(ctx.engine) as session:
-                        saved = svc.update_cohort(session, actor=actor, cohort_id=eid,
-                                                  expected_version=loaded[1], changes=changes)
-                        saved_version, saved_name = saved.version, saved.name
+                    saved = run_write(ctx.engine, lambda s: svc.update_cohort(
+                        s, actor=actor, cohort_id=eid, expected_version=loaded[1],
+                        changes=changes))
+                    saved_version, saved_name = saved.version, saved.name
                 except StaleRecord:
                     st.session_state["coh_e_stale"] = loaded
                 except ServiceError as exc:
@@ -463,9 +462,8 @@ if own:
                 if c[1].button(t("cohp.delete"), key=f"{prefix}_delete", disabled=not sure,
                                icon=":material/delete:", width="stretch"):
                     try:
-                        with write_session(ctx.engine) as session:
-                            svc.delete_cohort(session, actor=actor, cohort_id=eid,
-                                              expected_version=loaded[1])
+                        run_write(ctx.engine, lambda s: svc.delete_cohort(
+                            s, actor=actor, cohort_id=eid, expected_version=loaded[1]))
                     except StaleRecord:
                         st.session_state["coh_e_stale"] = loaded
                         st.rerun()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db import read_session, write_session
+from db import read_session, run_write
 from services import exporter
 from services import ikm as svc
 from services.audit import data_version
@@ -166,8 +166,8 @@ with list_tab:
                       "changes": {k: (None if pd.isna(v) else v) for k, v in changes.items()}}
                      for i, changes in edited.items()]
             try:
-                with write_session(ctx.engine) as session:
-                    saved = svc.update_many(session, actor=actor, edits=edits)
+                saved = run_write(ctx.engine,
+                                  lambda s: svc.update_many(s, actor=actor, edits=edits))
             except svc.CellErrors as exc:
                 # Name each refused row's IKM as listed (a row number alone is easy to misread).
                 listed = {int(i) + 1: frame.iloc[int(i)]["name"] for i in edited}
@@ -288,16 +288,16 @@ if add_tab is not None:
             flash_box.success(done)  # this form was saved already: show that, write nothing
         elif save or again:
             values.update(kabupaten_code=f_kab, kecamatan_code=f_kec, desa_code=f_desa)
-            with write_session(ctx.engine) as session:
+            with read_session(ctx.engine) as session:
                 dupes = svc.find_duplicates(session, data=values)
             if dupes and not confirm:
                 st.warning(t("ikm.dupes") + "\n\n" + "\n".join(
                     f"- {md(d['name'])} (#{d['id']}): {t(d['reason'])}" for d in dupes))
             else:
                 try:
-                    with write_session(ctx.engine) as session:
-                        made = svc.create_ikm(session, actor=actor, data=values)
-                        message = t("ikm.saved", name=md(made.name))
+                    made = run_write(ctx.engine,
+                                     lambda s: svc.create_ikm(s, actor=actor, data=values))
+                    message = t("ikm.saved", name=md(made.name))
                 except ServiceError as exc:
                     show_service_error(exc, label=header)
                 else:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from db import read_session, write_session
+from db import read_session, run_write
 from services import exporter, overview
 from services import imports as importer
 from services.audit import data_version
@@ -356,10 +356,9 @@ def commit(check: dict, allow_partial: bool, overwrite: dict | None = None) -> N
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=t(key))
 
     try:
-        with write_session(ctx.engine) as session:
-            done = importer.commit(session, actor=actor, filename=check["name"], data=data,
-                                   allow_partial=allow_partial, progress=progress,
-                                   overwrite=overwrite or None)
+        done = run_write(ctx.engine, lambda s: importer.commit(
+            s, actor=actor, filename=check["name"], data=data, allow_partial=allow_partial,
+            progress=progress, overwrite=overwrite or None))
     except importer.ImportRefused as exc:
         bar.empty()
         st.error(refusal(exc))
@@ -533,8 +532,8 @@ def record_rows(records: list[dict], labels: dict, limit: int | None = None) -> 
 def undo(batch: dict) -> None:
     """Undo a batch in one transaction; a refusal lists the records changed since."""
     try:
-        with write_session(ctx.engine) as session:
-            done = history.undo_batch(session, actor=actor, batch_id=batch["id"])
+        done = run_write(ctx.engine,
+                         lambda s: history.undo_batch(s, actor=actor, batch_id=batch["id"]))
     except history.UndoRefused as exc:
         st.error(t("imphist.changed_since", id=batch["id"], count=number(len(exc.changed))))
         who = people([c["username"] for c in exc.changed if c["username"]])

@@ -1,16 +1,22 @@
 """Engines and sessions: SQLite tuned for a small team (WAL, IMMEDIATE writers) or PostgreSQL."""
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 import models  # noqa: F401  (registers every table)
 from db.settings import database_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _engines: dict[str, Engine] = {}
 
@@ -87,14 +93,54 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
-    """One write transaction: committed on success, rolled back on any exception."""
+    """One write transaction: committed on success, rolled back on any exception.
+
+    Writers take their locks in one order, so they never deadlock one another: on SQLite the
+    whole database at BEGIN IMMEDIATE; on PostgreSQL the data-version row first (every data
+    write bumps it at its end, and a grid save touching rows 1 and 2 while someone else
+    edited row 2 used to wait on each other in opposite orders), then the rows it changes."""
     engine = engine or get_engine()
     if engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(engine, expire_on_commit=False) as session:
         try:
+            if engine.dialect.name == "postgresql":
+                session.execute(text(
+                    "SELECT 1 FROM appstate WHERE key = 'data_version' FOR UPDATE"))
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+# SQLSTATEs of a transaction the server gave up so that another could go on: deadlock
+# detected, serialization failure. Running it again is safe (it wrote nothing).
+RETRYABLE = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a database error is a deadlock or serialization failure worth running again."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE
+
+
+def run_write(engine: Engine | None, work: Callable[[Session], T], *,
+              attempts: int = ATTEMPTS) -> T:
+    """`work(session)` in one write transaction (write_session), run again up to `attempts`
+    times when the server gives it up for a deadlock or a serialization failure; if it still
+    fails, the caller hears StaleRecord: "changed by someone else, reload"."""
+    from services.errors import StaleRecord
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with write_session(engine) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if not retryable(exc):
+                raise
+            log.warning("write given up by the database (%s), attempt %d of %d",
+                        exc.orig.sqlstate, attempt, attempts)
+            if attempt == attempts:
+                raise StaleRecord() from exc
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -19,8 +19,16 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up to the given revision (default: the newest)."""
+    """Bring the database up to the given revision (default: the newest), and make sure the
+    data-version row exists: every write transaction on PostgreSQL locks it first
+    (db.engine.write_session), so that writers always take their locks in one order."""
     command.upgrade(alembic_config(engine), revision)
+    if inspect(engine).has_table("appstate"):
+        with engine.begin() as conn:
+            if conn.exec_driver_sql(
+                    "SELECT 1 FROM appstate WHERE key = 'data_version'").first() is None:
+                conn.exec_driver_sql(
+                    "INSERT INTO appstate (key, value) VALUES ('data_version', '0')")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from db import write_session
+from db import run_write
 from models import User
 from services import auth
 from services.permissions import PageSpec
@@ -36,8 +36,8 @@ def language_switch(ctx: AppContext, user: User | None, key: str = "lang_switch"
         st.session_state["lang"] = choice
         st.session_state["_lang_touched"] = True
         if user is not None:
-            with write_session(ctx.engine) as session:
-                auth.set_language(session, actor=auth.actor_of(user), language=choice)
+            run_write(ctx.engine, lambda s: auth.set_language(
+                s, actor=auth.actor_of(user), language=choice))
         st.rerun()
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from db import write_session
+from db import run_write
 from services import records
 from services.errors import ServiceError, StaleRecord
 from services.ikm import IKM_COLUMNS, Column, delete_ikm, update_ikm
@@ -192,8 +192,7 @@ def _written(ctx, write: Callable, *, slot: str, label=None) -> bool:
     a stale version is remembered in the session so the reload offer stays on screen, and a
     move out of a finished cohort so the confirmation is offered."""
     try:
-        with write_session(ctx.engine) as session:
-            write(session)
+        run_write(ctx.engine, write)
     except StaleRecord:
         st.session_state[slot + "_stale"] = True
     except ServiceError as exc:
@@ -233,8 +232,8 @@ def _entry_form(ctx, actor, detail: dict, index: int) -> None:
             st.success(done)  # saved already (a double click): show that, write nothing
             return
         try:
-            with write_session(ctx.engine) as session:
-                kind.create(session, actor=actor, ikm_id=info["id"], data=values)
+            run_write(ctx.engine, lambda s: kind.create(s, actor=actor, ikm_id=info["id"],
+                                                        data=values))
         except ServiceError as exc:
             show_service_error(exc, label=labeller(kind.columns))
         else:

@@ -932,11 +932,10 @@ def _data_state(session: Session) -> tuple:
     """What changes with every write: the data version and the newest audit row (so a database
     restored from a backup, whose version may come back to the same number, differs too).
 
-    Read at the start of a commit it is final on SQLite, whose writers hold the write lock from
-    BEGIN IMMEDIATE. On PostgreSQL a writer may still commit between this read and the import's
-    writes: the version-guarded updates and the unique NIB then refuse the import ("imp.stale").
-    The version row is deliberately not locked (FOR UPDATE): writers bump it after changing
-    their rows, so holding it while updating those rows could deadlock with them."""
+    Read at the start of a commit it is final: writers hold the write lock from BEGIN IMMEDIATE
+    on SQLite, and the data-version row from the start of their transaction on PostgreSQL
+    (db.engine.write_session), so nobody writes between this reading and the import's writes.
+    The version-guarded updates and the unique NIB stay as a second line ("imp.stale")."""
     from models import AppState
 
     version = session.execute(select(AppState.value)
