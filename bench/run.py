@@ -25,11 +25,16 @@ def build(size: int) -> Path:
 
     from db.demo import seed_demo
     from db.engine import make_engine
+    from db.migrate import upgrade
     from db.setup import prepare_database
+    from services import clock
     from services.auth import ensure_demo_accounts
 
-    path = RESULTS / f"ikm_{size}.db"
+    path = RESULTS / f"ikm_{size}_{clock.today().isoformat()}.db"
     if path.exists():
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)  # a database built before a newer migration
+        engine.dispose()
         return path
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

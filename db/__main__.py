@@ -16,7 +16,10 @@ from db.settings import database_url
 
 
 def _cmd_upgrade(_args) -> str:
+    from db.health import check_integrity
+
     engine = get_engine()
+    check_integrity(engine)
     before = current_revision(engine)
     upgrade(engine)
     with write_session(engine) as session:
@@ -106,17 +109,31 @@ def _cmd_backup(args) -> str:
     from services.errors import ServiceError
 
     target = Path(args.path)
-    if not args.encrypt:
-        size = backup_sqlite(get_engine(), target)
-        return f"backup written to {target} ({size:,} bytes)"
-    if target.exists():  # before asking for a passphrase
-        raise ValueError(f"{target} already exists; choose a new file name")
+    engine = get_engine()
     try:
-        size = write_encrypted_backup(get_engine(), target, _backup_passphrase(confirm=True))
+        if not args.encrypt:
+            size = backup_sqlite(engine, target)
+        else:
+            if target.exists():  # before asking for a passphrase
+                raise ValueError(f"{target} already exists; choose a new file name")
+            size = write_encrypted_backup(engine, target, _backup_passphrase(confirm=True))
     except ServiceError as exc:
         raise ValueError(_english(exc)) from None
-    return (f"encrypted backup written to {target} ({size:,} bytes, AES-256 ZIP; "
-            f"restore with python -m db restore-backup or 7-Zip)")
+    _audit_backup(engine, target, size, "cli, zip-aes-256" if args.encrypt else "cli, sqlite")
+    if not args.encrypt:
+        return f"backup written to {target} ({size:,} bytes, integrity checked)"
+    return (f"encrypted backup written to {target} ({size:,} bytes, integrity checked, AES-256 "
+            f"ZIP; restore with python -m db restore-backup or 7-Zip)")
+
+
+def _audit_backup(engine, target: Path, size: int, how: str) -> None:
+    # Admin's system health shows the last backup, whichever way it was made.
+    from services import audit
+
+    with write_session(engine) as session:
+        audit.record(session, username="cli", action="backup",
+                     after={"file": target.name, "bytes": size, "how": how},
+                     data_changed=False)
 
 
 def _cmd_restore_backup(args) -> str:
@@ -161,6 +178,19 @@ def _english(exc) -> str:
                          f"{texts.get(key, key).format(**params)}"
                          for field, (key, params) in details.items())
     return texts.get(exc.key, exc.key).format(**exc.params)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: a database or disk fault in the words of the app's messages
+    (English), anything else as its first line."""
+    from services.faults import explain
+    from ui.catalogue import CATALOGUE
+
+    fault = explain(exc, url=database_url())
+    if fault is not None:
+        return " ".join(CATALOGUE["en"][fault.key].format(**fault.params).split())
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _safe(url: str) -> str:
@@ -211,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(handlers[args.command](args))
     except Exception as exc:  # noqa: BLE001  (one clear line, no traceback)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     return 0
 

@@ -15,14 +15,17 @@ log = logging.getLogger(__name__)
 
 def prepare_database(engine: Engine, *, demo: bool,
                      progress: Callable[[float, str], None] | None = None) -> dict:
-    """Upgrade to head, load missing reference rows and, in demo mode, demo accounts and data.
+    """Check the file's integrity (SQLite), upgrade to head, load missing reference rows and,
+    in demo mode, demo accounts and data.
 
     In production, raise ConfigError while a demo account is active or an active account still
     has the demo password (python -m db disable-demo-accounts deactivates them).
     """
     from db.demo import demo_is_seeded, seed_demo
+    from db.health import check_integrity
     from services.auth import ensure_demo_accounts
 
+    check_integrity(engine)  # a damaged file is refused before anything is served from it
     upgrade(engine)
     done: dict = {}
     with write_session(engine) as session:

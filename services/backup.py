@@ -79,27 +79,53 @@ def _copy_into(engine: Engine, dest: sqlite3.Connection) -> None:
         raw.close()
 
 
+def _verified(conn: sqlite3.Connection) -> None:
+    """Refuse a copy that fails SQLite's integrity check: a damaged database copies as damaged,
+    and a backup that cannot be restored is worse than none."""
+    try:
+        verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        raise ServiceError("bk.source_damaged", detail=str(exc)[:200]) from None
+    if verdict != ["ok"]:
+        raise ServiceError("bk.source_damaged", detail="; ".join(verdict[:3])[:200])
+
+
 def backup_sqlite(engine: Engine, target: Path) -> int:
-    """Copy the live SQLite database to `target` with the online backup API; return its size."""
+    """Copy the live SQLite database to `target` with the online backup API; return its size.
+
+    The copy is written under a temporary name beside the target, checked (integrity_check),
+    then given its name: a full disk or a damaged source leaves no file behind, so the same
+    name can be tried again."""
     _require_sqlite(engine)
     target = Path(target)
     if target.exists():
         raise ValueError(f"{target} already exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
-    dest = sqlite3.connect(target)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".partial")
+    os.close(handle)
+    staging = Path(name)
     try:
-        _copy_into(engine, dest)
+        dest = sqlite3.connect(staging)
+        try:
+            _copy_into(engine, dest)
+            _verified(dest)
+        finally:
+            dest.close()
+        _publish(staging, target)
     finally:
-        dest.close()
+        _remove(staging)
     return target.stat().st_size
 
 
 def _database_bytes(engine: Engine) -> bytes:
-    """A consistent copy of the live database as the bytes of a SQLite file (never on disk)."""
+    """A consistent, checked copy of the live database as the bytes of a SQLite file (never on
+    disk)."""
     _require_sqlite(engine)
     dest = sqlite3.connect(":memory:")
     try:
         _copy_into(engine, dest)
+        _verified(dest)
         return dest.serialize()
     finally:
         dest.close()
@@ -142,7 +168,8 @@ def encrypted_backup(engine: Engine, session, *, actor, passphrase: str, name: s
 
 
 def write_encrypted_backup(engine: Engine, target: Path, passphrase: str) -> int:
-    """Write an encrypted backup to `target` (a new .zip file); return its size."""
+    """Write an encrypted backup to `target` (a new .zip file); return its size. Written under
+    a temporary name and renamed at the end, so a failure leaves nothing behind."""
     target = Path(target)
     if target.suffix.lower() != ".zip":
         raise ValueError(f"an encrypted backup is a .zip file; name it e.g. {target.stem}.zip")
@@ -151,8 +178,15 @@ def write_encrypted_backup(engine: Engine, target: Path, passphrase: str) -> int
     check_passphrase(passphrase)
     data = encrypt_database(_database_bytes(engine), passphrase, f"{target.stem}.db")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "xb") as out:  # "x": never overwrite a file that appeared meanwhile
-        out.write(data)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".partial")
+    staging = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        _publish(staging, target)  # never overwrites a file that appeared meanwhile
+    finally:
+        _remove(staging)
     return len(data)
 
 

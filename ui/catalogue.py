@@ -277,6 +277,7 @@ def _merge_parts() -> None:
     from ui import (
         messages_backup,
         messages_cohorts,
+        messages_faults,
         messages_ikm,
         messages_import,
         messages_import_records,
@@ -287,7 +288,8 @@ def _merge_parts() -> None:
 
     for part in (messages_security, messages_ikm, messages_import, messages_records,
                  messages_cohorts,
-                 messages_importpage, messages_import_records, messages_backup):
+                 messages_importpage, messages_import_records, messages_backup,
+                 messages_faults):
         for lang, texts in part.MESSAGES.items():
             clash = set(texts) & set(CATALOGUE[lang])
             assert not clash, f"duplicate message keys: {sorted(clash)}"

@@ -19,6 +19,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bk.corrupt": "Cadangan tidak dapat dibuka: file rusak atau frasa sandi salah (pemeriksaan keasliannya gagal). Tidak ada yang ditulis.",
         "bk.not_backup": "File ini bukan cadangan terenkripsi IKM Madura (arsip ZIP AES berisi satu file basis data).",
         "bk.not_sqlite": "Isi cadangan bukan basis data SQLite. Tidak ada yang ditulis.",
+        "bk.source_damaged": "Basis data yang dicadangkan gagal pemeriksaan integritas ({detail}); "
+                             "cadangan tidak ditulis. Pulihkan dari cadangan sebelumnya.",
         "bk.not_ikm": "Isi cadangan adalah basis data SQLite, tetapi bukan basis data IKM Madura. Tidak ada yang ditulis.",
         "bk.damaged": "Basis data di dalam cadangan rusak ({detail}). Tidak ada yang ditulis.",
         "bk.target_exists": "{path} sudah ada; pilih nama file baru (file yang ada tidak pernah ditimpa).",
@@ -41,6 +43,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bk.corrupt": "The backup cannot be decrypted: the file is damaged or the passphrase is wrong (its authentication check failed). Nothing was written.",
         "bk.not_backup": "This file is not an encrypted IKM Madura backup (an AES ZIP archive holding one database file).",
         "bk.not_sqlite": "The backup does not hold a SQLite database. Nothing was written.",
+        "bk.source_damaged": "The database being backed up fails its integrity check ({detail}); "
+                             "no backup was written. Restore an earlier backup.",
         "bk.not_ikm": "The backup holds a SQLite database, but not an IKM Madura one. Nothing was written.",
         "bk.damaged": "The database in the backup is damaged ({detail}). Nothing was written.",
         "bk.target_exists": "{path} already exists; choose a new file name (an existing file is never overwritten).",

@@ -22,6 +22,7 @@ from services.exporter import (
     SHEET_HELP,
     SHEET_LISTS,
 )
+from services.faults import server_side
 from services.imports.encoding import decode
 from services.imports.report import LIMITS, ImportCellError, ImportRefused, Limits
 from services.validation import blank
@@ -392,10 +393,17 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
         except ImportRefused:
             raise
         except Exception as exc:  # noqa: BLE001  (openpyxl decides what is wrong with it)
+            if server_side(exc):
+                raise
             log.info("fast reader failed, using openpyxl: %r", exc)
     sheets: list[_Sheet] = []
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except OSError as exc:
+        if server_side(exc):
+            raise
+        log.info("unreadable workbook: %r", exc)
+        _refuse("imp.not_xlsx")
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         log.info("unreadable workbook: %r", exc)
         _refuse("imp.not_xlsx")
@@ -411,6 +419,8 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[_Sheet]:
     except ImportRefused:
         raise
     except Exception as exc:
+        if server_side(exc):
+            raise
         log.info("unreadable worksheet: %r", exc)
         _refuse("imp.not_xlsx")
     finally:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn, util
 
+from services.faults import server_side
 from services.imports.report import ImportRefused
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,10 @@ def _child(conn, target: Callable, args: tuple, memory_mb: int, cpu_seconds: int
         answer = ("refused", exc.key, exc.params)
     except MemoryError:
         answer = ("refused", "imp.too_complex", {})
+    except OSError as exc:
+        # the server's own trouble (a full disk ...) is no fault of the file
+        answer = ("server", exc.errno, str(exc)[:300]) if server_side(exc) \
+            else ("failed", f"{type(exc).__name__}: {exc}"[:300])
     except Exception as exc:  # noqa: BLE001  (reported as one line by the parent)
         answer = ("failed", f"{type(exc).__name__}: {exc}"[:300])
     try:
@@ -172,5 +177,7 @@ def run_limited(target: Callable, *args, memory_mb: int | None = None,
         return answer[1]
     if answer[0] == "refused":
         raise ImportRefused(answer[1], **answer[2])
+    if answer[0] == "server":  # explained as a server fault (services.faults), not the file's
+        raise OSError(answer[1], answer[2])
     log.warning("upload reader failed: %s", answer[1])
     raise ImportRefused("imp.unreadable")

@@ -264,8 +264,8 @@ def test_cli_backup_encrypt_writes_the_same_format(demo_db, work):
     made = cli("backup", str(archive), "--encrypt", passphrase=PASSPHRASE)
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip().splitlines() == [
-        f"encrypted backup written to {archive} ({archive.stat().st_size:,} bytes, AES-256 ZIP; "
-        "restore with python -m db restore-backup or 7-Zip)"]
+        f"encrypted backup written to {archive} ({archive.stat().st_size:,} bytes, "
+        "integrity checked, AES-256 ZIP; restore with python -m db restore-backup or 7-Zip)"]
     assert PASSPHRASE not in made.stdout + made.stderr
     data = archive.read_bytes()
     assert_unreadable(data)
