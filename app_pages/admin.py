@@ -215,5 +215,4 @@ with health_tab:
                                   total=size_text(health["disk_total"]),
                                   folder=health["disk_folder"])),
     ]
-    st.dataframe(pd.DataFrame(rows, columns=["", " "]), hide_index=True, width="stretch",
-                 key="admin_health_table")
+    st.markdown("  \n".join(f"**{label}**: {md(value)}" for label, value in rows))

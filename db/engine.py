@@ -2,6 +2,8 @@
 
 import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -91,6 +93,53 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
         yield session
 
 
+class FairLock:
+    """A lock that writers get in the order they asked for it. SQLite's own wait for its write
+    lock polls with growing sleeps, so with eight writers one could wait seconds while later
+    ones went first; inside one app process writers queue here instead and each is woken the
+    moment its turn comes (other processes, such as the command line, still meet SQLite's
+    busy timeout)."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+        self._owner: int | None = None
+
+    def acquire(self) -> bool:
+        """Wait for our turn; False when this thread holds the lock already (no nesting)."""
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                return False
+            if self._owner is None and not self._waiting:
+                self._owner = me
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # release() hands the lock over to us
+        with self._guard:
+            self._owner = me
+        return True
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiting:
+                self._owner = -1  # handed over: held until the next waiter takes it
+                self._waiting.popleft().set()
+            else:
+                self._owner = None
+
+
+_gates: dict[str, FairLock] = {}
+_gates_guard = threading.Lock()
+
+
+def _gate(engine: Engine) -> FairLock:
+    key = str(engine.url)
+    with _gates_guard:
+        return _gates.setdefault(key, FairLock())
+
+
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
     """One write transaction: committed on success, rolled back on any exception.
@@ -100,18 +149,25 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     write bumps it at its end, and a grid save touching rows 1 and 2 while someone else
     edited row 2 used to wait on each other in opposite orders), then the rows it changes."""
     engine = engine or get_engine()
+    gate = None
     if engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            if engine.dialect.name == "postgresql":
-                session.execute(text(
-                    "SELECT 1 FROM appstate WHERE key = 'data_version' FOR UPDATE"))
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        gate = _gate(engine)
+    turn = gate.acquire() if gate is not None else False
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                if engine.dialect.name == "postgresql":
+                    session.execute(text(
+                        "SELECT 1 FROM appstate WHERE key = 'data_version' FOR UPDATE"))
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if turn:
+            gate.release()
 
 
 # SQLSTATEs of a transaction the server gave up so that another could go on: deadlock

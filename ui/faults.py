@@ -15,7 +15,7 @@ def database_url_or_none() -> str | None:
         from db import database_url
         from ui.context import secrets_dict
 
-        return database_url(secrets_dict().get("database", {}).get("url"))
+        return database_url((secrets_dict() or {}).get("database", {}).get("url"))
     except Exception:  # noqa: BLE001  (only for the message's "where")
         return None
 
