@@ -10,6 +10,7 @@ from ui import auth as ui_auth
 from ui import chrome
 from ui.context import app_context
 from ui.faults import show_fault
+from ui.lang_css import apply_lang_css
 from ui.theme import apply_theme
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -41,6 +42,7 @@ def main() -> None:
             ui_auth.logout(g, ctx)  # no rerun here: the cookie deletion must reach the browser
             sidebar.empty()
             g.user = None
+    apply_lang_css(st.session_state["lang"])  # once this run's language is settled
 
     if g.user is None:
         # Logged out, only the login screen exists: no page of the app can be reached by URL.

@@ -16,6 +16,7 @@ from ui.format import fmt_datetime, md
 from ui.i18n import CATALOGUE, t
 from ui.record_form import first_result, form_token, mark_saved
 from ui.session import context, current_actor
+from ui.state import kept_tabs, lang_key
 
 ctx = context()
 actor = current_actor()
@@ -41,11 +42,12 @@ st.dataframe(pd.DataFrame([{
     t("admin.col_scope"): regencies.get(u.kabupaten_code, "—"),
     t("admin.col_active"): u.active,
     t("admin.col_last_login"): fmt_datetime(u.last_login_at)} for u in users]),
-    hide_index=True, width="stretch")
+    hide_index=True, width="stretch", placeholder="—")
 
-create_tab, edit_tab, audit_tab, trash_tab, backup_tab, health_tab = st.tabs(
-    [t("admin.new_user"), t("admin.edit_user"), t("admin.audit"), t("admin.trash"),
-     t("admin.backup"), t("health.title")])
+# The open tab is kept by id: after a save or a language switch the same tab is open.
+create_tab, edit_tab, audit_tab, trash_tab, backup_tab, health_tab = kept_tabs("admin_tab", {
+    "new": t("admin.new_user"), "edit": t("admin.edit_user"), "audit": t("admin.audit"),
+    "trash": t("admin.trash"), "backup": t("admin.backup"), "health": t("health.title")}).values()
 with create_tab:
     # The submission token is in every key: after a save the form is drawn again empty (no
     # password left in it), and a second submit of the same form (a double click) writes nothing.
@@ -56,10 +58,15 @@ with create_tab:
         display_name = c2.text_input(t("admin.display_name") + " *",
                                      key=f"admin_new_name_{token}")
         email = c1.text_input(t("admin.email"), key=f"admin_new_email_{token}")
+        # translated choices: keyed per language, keeping the choice (ui/state.py)
+        role_key, scope_key = (lang_key(f"admin_new_role_{token}"),
+                               lang_key(f"admin_new_scope_{token}"))
         role = c2.selectbox(t("admin.role"), roles, format_func=lambda r: t(f"role.{r}"),
-                            index=roles.index("staff"), key=f"admin_new_role_{token}")
+                            key=role_key, placeholder=t("lang.choose"),
+                            **({} if role_key in st.session_state
+                               else {"index": roles.index("staff")}))
         scope = c1.selectbox(t("admin.scope"), scope_options, format_func=scope_label,
-                             key=f"admin_new_scope_{token}")
+                             key=scope_key, placeholder=t("lang.choose"))
         password = c2.text_input(t("admin.password") + " *", type="password",
                                  help=t("account.policy"), key=f"admin_new_password_{token}")
         submitted = st.form_submit_button(t("admin.create"), type="primary",
@@ -81,17 +88,19 @@ with create_tab:
 
 with edit_tab:
     by_name = {u.username: u for u in users}
-    picked = st.selectbox(t("admin.pick_user"), list(by_name), key="admin_pick_user")
+    picked = st.selectbox(t("admin.pick_user"), list(by_name), key="admin_pick_user",
+                          placeholder=t("lang.choose"))
     target = by_name[picked]
     with st.form(f"admin_edit_{target.id}_{target.version}", enter_to_submit=False):
         c1, c2 = st.columns(2)
         new_name = c1.text_input(t("admin.display_name"), value=target.display_name)
         new_email = c2.text_input(t("admin.email"), value=target.email or "")
         new_role = c1.selectbox(t("admin.role"), roles, index=roles.index(target.role),
-                                format_func=lambda r: t(f"role.{r}"))
+                                format_func=lambda r: t(f"role.{r}"),
+                                placeholder=t("lang.choose"))
         new_scope = c2.selectbox(t("admin.scope"), scope_options,
                                  index=scope_options.index(target.kabupaten_code),
-                                 format_func=scope_label)
+                                 format_func=scope_label, placeholder=t("lang.choose"))
         new_active = st.checkbox(t("admin.active"), value=target.active)
         if st.form_submit_button(t("admin.save"), type="primary"):
             try:
@@ -127,11 +136,12 @@ with trash_tab:
             t("admin.trash_kind"): t(f"trash.kind.{r['kind']}"), t("admin.col_name"): r["name"],
             t("admin.trash_when"): fmt_datetime(r["deleted_at"]),
             t("admin.trash_by"): r["updated_by"] or "—"} for r in binned]),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", placeholder="—")
         kinds = {r["kind"]: t(f"trash.kind.{r['kind']}") for r in binned}
         choices = {(r["kind"], r["id"]): f"{kinds[r['kind']]}: {r['name']}" for r in binned}
         picked_row = st.selectbox(t("admin.trash_pick"), list(choices),
-                                  format_func=choices.get, key="admin_trash_pick")
+                                  format_func=choices.get, key="admin_trash_pick",
+                                  placeholder=t("lang.choose"))
         if st.button(t("admin.trash_restore"), key="admin_trash_restore", type="primary"):
             try:
                 run_write(ctx.engine, lambda s: trash.restore(
@@ -158,7 +168,7 @@ with audit_tab:
         t("admin.audit_action"): t(f"admin.audit_action.{e['action']}")
         if f"admin.audit_action.{e['action']}" in CATALOGUE["id"] else e["action"],
         t("admin.audit_change"): e["change"]} for e in entries]),
-        hide_index=True, width="stretch", key="admin_user_audit")
+        hide_index=True, width="stretch", key="admin_user_audit", placeholder="—")
     st.subheader(t("admin.fl_title"))
     st.caption(t("admin.fl_help"))
     if not failed:
@@ -169,7 +179,7 @@ with audit_tab:
             t("admin.fl_address"): f["ip"],
             t("admin.fl_reason"): t(f"admin.fl_reason_{f['reason']}")
             if f["reason"] in ("bad_credentials", "locked") else f["reason"]} for f in failed]),
-            hide_index=True, width="stretch", key="admin_failed_logins")
+            hide_index=True, width="stretch", key="admin_failed_logins", placeholder="—")
 
 
 def size_text(size: int | None) -> str:

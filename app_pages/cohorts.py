@@ -15,8 +15,10 @@ from services.reference import kabupaten_options
 from ui.data import cached, show_service_error
 from ui.format import fmt_date, md, md_params, today_wib
 from ui.i18n import t
+from ui.lang_css import table_downloads
 from ui.record_form import first_result, form_token, mark_saved
 from ui.session import context, current_actor
+from ui.state import kept_tabs, lang_key
 
 DEFAULT_PARTNERS = "BPWS, INOPAK, GIZ"
 MEMBERS_SHOWN = 1000  # members listed per cohort (targets are at most 1000)
@@ -76,7 +78,8 @@ def cohort_fields(prefix: str, values: dict, choices: list[str]) -> dict:
     kab = values.get("kabupaten_code")
     out = {"kabupaten_code": c[0].selectbox(
         field_label("kabupaten_code") + " *", choices, key=f"{prefix}_kab",
-        index=choices.index(kab) if kab in choices else 0, format_func=kabupaten.get)}
+        index=choices.index(kab) if kab in choices else 0, format_func=kabupaten.get,
+        placeholder=t("lang.choose"))}
     out["name"] = c[1].text_input(field_label("name") + " *", value=values.get("name") or "",
                                   key=f"{prefix}_name", max_chars=120,
                                   placeholder=t("cohp.name_hint"))
@@ -110,17 +113,19 @@ st.caption(t("cohp.intro"))
 if message := st.session_state.pop("coh_flash", None):
     getattr(st, message[0])(message[1])
 
-names = [t("cohp.tab_progress"), t("cohp.tab_members")]
+# The open tab is kept by id: after a save or a language switch the same tab is open.
+names = {"progress": t("cohp.tab_progress"), "members": t("cohp.tab_members")}
 if own:
-    names += [t("cohp.tab_new"), t("cohp.tab_edit")]
-tabs = st.tabs(names)
+    names |= {"new": t("cohp.tab_new"), "edit": t("cohp.tab_edit")}
+tabs = list(kept_tabs("coh_tab", names).values())
 progress_tab, members_tab = tabs[0], tabs[1]
 
 # --- progress -----------------------------------------------------------------------------------
 with progress_tab:
     c = st.columns([1, 3])
-    f_kab = c[0].selectbox(t("cohp.col.kabupaten"), ["", *kabupaten], key="coh_f_kab",
-                           format_func=lambda k: kabupaten.get(k) or t("cohp.all"))
+    f_kab = c[0].selectbox(t("cohp.col.kabupaten"), ["", *kabupaten], key=lang_key("coh_f_kab"),
+                           format_func=lambda k: kabupaten.get(k) or t("cohp.all"),
+                           placeholder=t("cohp.all"))
     progress = cached(ctx, svc.cohort_progress, kabupaten_code=f_kab or None, today=today)
     if not progress:
         st.info(t("cohp.none"))
@@ -155,7 +160,12 @@ with progress_tab:
         config["left"] = st.column_config.NumberColumn(t("cohp.col.left"), format="%d",
                                                        help=t("cohp.help.left"))
         st.dataframe(frame, column_config=config, hide_index=True, width="stretch",
-                     height=min(38 + 35 * len(frame), 600), key="coh_progress_table")
+                     height=min(38 + 35 * len(frame), 600), key="coh_progress_table",
+                     placeholder="—")
+        table_downloads(frame.replace("—", "")  # blank cells in the files, not the dash
+                        .rename(columns={n: t(f"cohp.col.{n}") for n in frame.columns}),
+                        stem=f"angkatan_{f_kab or 'madura'}_{today.isoformat()}",
+                        sheet=t("cohp.progress_sheet"), key="coh_progress_dl")
 
 # --- members ------------------------------------------------------------------------------------
 
@@ -195,7 +205,7 @@ def show_result(result: svc.MembersResult) -> None:
         summary = " · ".join(t(f"cohp.kind.{kind}", count=n) for kind, n in counts.items() if n)
         st.warning(t("cohp.result_problems", count=len(problems)) + " " + summary)
         st.dataframe(pd.DataFrame({t("cohp.result_col_reason"): [p["text"] for p in problems]}),
-                     hide_index=True, width="stretch",
+                     hide_index=True, width="stretch", placeholder="—",
                      height=min(38 + 35 * len(problems), 320))
     if not (result.matched or result.already or result.kept or problems):
         st.info(t("cohp.result_nothing"))
@@ -233,7 +243,8 @@ def confirm_move(cid: int, ask: dict) -> None:
             t("cohp.mcol.name"): k["name"], t("cohp.mcol.nib"): k["nib"] or "—",
             t("cohp.confirm_col_cohort"): k["from_cohort"],
             t("cohp.confirm_col_end"): fmt_date(k["from_end_on"])} for k in trained]),
-            hide_index=True, width="stretch", height=min(38 + 35 * len(trained), 250))
+            hide_index=True, width="stretch", height=min(38 + 35 * len(trained), 250),
+            placeholder="—")
         row = st.container(horizontal=True, gap="small")
         if row.button(t("cohp.confirm_move", count=len(trained)), key=f"coh_m_confirm_move_{cid}",
                       icon=":material/move_up:"):
@@ -256,7 +267,7 @@ with members_tab:
             st.session_state.pop("coh_m_pick", None)
         c = st.columns([3, 2], vertical_alignment="bottom")
         cid = c[0].selectbox(t("cohp.pick"), cohort_ids, key="coh_m_pick",
-                             format_func=cohort_label)
+                             format_func=cohort_label, placeholder=t("lang.choose"))
         cohort = cohorts[cid]
         kab = cohort["kabupaten_code"]
         rows, total = cached(ctx, list_ikm, filters=IkmFilter(cohort_id=cid), page=1,
@@ -270,9 +281,13 @@ with members_tab:
             frame = pd.DataFrame(rows)[shown]
             frame["status"] = [t(f"ikm.{s}") if s else None for s in frame["status"]]
             frame = frame.astype(object).where(frame.notna(), "—")
-            st.dataframe(frame, hide_index=True, width="stretch",
+            st.dataframe(frame, hide_index=True, width="stretch", placeholder="—",
                          height=min(38 + 35 * len(frame), 400), column_config={
                              n: st.column_config.Column(t(f"cohp.mcol.{n}")) for n in shown})
+            table_downloads(frame.replace("—", "")
+                            .rename(columns={n: t(f"cohp.mcol.{n}") for n in shown}),
+                            stem=f"anggota_angkatan_{cid}", sheet=t("cohp.members_sheet"),
+                            key=f"coh_members_dl_{cid}")
             if total > len(rows):
                 st.caption(t("cohp.members_more", shown=len(rows), total=total))
         else:
@@ -416,7 +431,7 @@ if own:
             if st.session_state.get("coh_e_pick") not in editable:
                 st.session_state.pop("coh_e_pick", None)
             eid = st.selectbox(t("cohp.pick"), editable, key="coh_e_pick",
-                               format_func=cohort_label)
+                               format_func=cohort_label, placeholder=t("lang.choose"))
             row = cohorts[eid]
             # The version the user started editing from: a save checks against it, so a change
             # made meanwhile by someone else is refused instead of overwritten.

@@ -26,6 +26,7 @@ from ui.data import cached, show_service_error
 from ui.format import fmt_date, fmt_datetime, md, md_params, today_wib
 from ui.i18n import current_language, t
 from ui.session import context, current_actor
+from ui.state import kept_tabs, lang_key
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def show_counts(report: importer.ImportReport) -> None:
         rows = [{t("imppg.col_sheet"): s.sheet,
                  **({t("imppg.col_kind"): t(f"imp.kind.{s.kind}")} if kinds else {}),
                  **{t(f"imppg.m_{name}"): getattr(s, name) for name in names}} for s in filled]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe(rows, hide_index=True, width="stretch", placeholder="—")
     if examples:
         st.caption(t("imppg.only_example", sheet=", ".join(map(md, examples))))
     empty = [s.sheet for s in report.sheets if not s.total]
@@ -149,7 +150,7 @@ def show_problems(report: importer.ImportReport, digest: str) -> None:
         st.error(t("imppg.errors", rows=number(rows), cells=number(len(errors))))
         frame = error_table(dataclasses.replace(report, errors=errors))
         st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 420),
-                     column_config=table_config())
+                     column_config=table_config(), placeholder="—")
         stem = f"laporan_galat_{digest[:8]}"
         sheet = t("imppg.report_sheet")  # the files are built in another thread: no t() there
         c1, c2, _ = st.columns([1, 1, 1])
@@ -166,7 +167,7 @@ def show_problems(report: importer.ImportReport, digest: str) -> None:
     if report.warnings:
         st.warning(t("imppg.warnings", count=len(report.warnings)))
         st.dataframe(error_table(report, warnings=True), hide_index=True, width="stretch",
-                     column_config=table_config())
+                     column_config=table_config(), placeholder="—")
 
 
 def text_of(value, empty: str = "") -> str:
@@ -251,7 +252,7 @@ def show_changes(report: importer.ImportReport, digest: str) -> None:
         lambda row: ["background-color: #fdecc8; color: #5c3b00" if row[note] else ""
                      for _ in row], axis=1)
     text = st.column_config.TextColumn
-    st.dataframe(styled, hide_index=True, width="stretch", key="imp_changes",
+    st.dataframe(styled, hide_index=True, width="stretch", key="imp_changes", placeholder="—",
                  height=min(38 + 35 * len(frame), 420),
                  column_config={labels["sheet"]: text(width=110),
                                 labels["row"]: st.column_config.NumberColumn(width=55,
@@ -320,7 +321,8 @@ def show_conflicts(report: importer.ImportReport, digest: str) -> dict[tuple[str
                  f"{col}: {text_of(now, '–')} → {text_of(new, t('imppg.empty_value'))}"
                  for col, now, new in c.overwrites)} for c in conflicts]
     frame = pd.DataFrame(rows, dtype=object)
-    st.dataframe(frame.head(LIST_ROWS), hide_index=True, width="stretch", height=420)
+    st.dataframe(frame.head(LIST_ROWS), hide_index=True, width="stretch", height=420,
+                 placeholder="—")
     if len(frame) > LIST_ROWS:
         st.caption(t("imppg.changes_first", shown=number(LIST_ROWS), total=number(len(frame))))
     sheet = t("imppg.conflicts_sheet")
@@ -381,8 +383,10 @@ def commit(check: dict, allow_partial: bool, overwrite: dict | None = None) -> N
     st.rerun()
 
 
-import_tab, export_tab, history_tab = st.tabs([t("imppg.tab_import"), t("imppg.tab_export"),
-                                               t("imppg.tab_history")])
+# The open tab is kept by id: after a save or a language switch the same tab is open.
+import_tab, export_tab, history_tab = kept_tabs("imp_tab", {
+    "import": t("imppg.tab_import"), "export": t("imppg.tab_export"),
+    "history": t("imppg.tab_history")}).values()
 
 # --- import: template, upload and dry run, commit -----------------------------------------------
 with import_tab:
@@ -407,11 +411,14 @@ with import_tab:
     with upload_col:
         st.subheader(t("imppg.step_upload"))
         uploader_key = f"imp_file_{st.session_state.get('imp_uploader_gen', 0)}"
-        uploaded = st.file_uploader(t("imppg.uploader"), type=["xlsx", "xls", "csv", "txt"],
+        types = ["xlsx", "xls", "csv", "txt"]
+        uploaded = st.file_uploader(t("imppg.uploader"), type=types,
                                     key=uploader_key, max_upload_size=UPLOAD_MAX_MB,
                                     help=t("imppg.uploader_help"))
-        st.caption(t("imppg.limits", size=f"{LIMITS.max_bytes / 1024 / 1024:g}",
-                     rows=number(LIMITS.max_rows)))
+        # Streamlit's own "5MB per file • XLSX, …" is hidden (ui/lang_css.py): said here instead
+        st.caption(t("imppg.accepts", types=", ".join(types).upper()) + " "
+                   + t("imppg.limits", size=f"{LIMITS.max_bytes / 1024 / 1024:g}",
+                       rows=number(LIMITS.max_rows)))
 
     check, changed_meanwhile = None, False
     if uploaded is None:
@@ -478,10 +485,12 @@ with import_tab:
 with export_tab:
     kabupaten = cached(ctx, kabupaten_options)
     c1, c2, _ = st.columns([1, 1, 1])
-    kab = c1.selectbox(t("col.kabupaten"), [None, *kabupaten], key="imp_x_kab",
-                       format_func=lambda k: t("ikm.all") if k is None else kabupaten[k])
-    status = c2.selectbox(t("ikm.col.status"), [None, *STATUSES], key="imp_x_status",
-                          format_func=lambda s: t("ikm.all") if s is None else t(f"ikm.{s}"))
+    kab = c1.selectbox(t("col.kabupaten"), [None, *kabupaten], key=lang_key("imp_x_kab"),
+                       format_func=lambda k: t("ikm.all") if k is None else kabupaten[k],
+                       placeholder=t("ikm.all"))
+    status = c2.selectbox(t("ikm.col.status"), [None, *STATUSES], key=lang_key("imp_x_status"),
+                          format_func=lambda s: t("ikm.all") if s is None else t(f"ikm.{s}"),
+                          placeholder=t("ikm.all"))
     filters = IkmFilter(kabupaten_code=kab, status=status)
     total = cached(ctx, list_ikm, filters=filters, page=1, page_size=1)[1]
     st.caption(t("imppg.export_help"))
@@ -495,11 +504,12 @@ with export_tab:
         # Files are built only when a button is pressed (in a thread of their own).
         def export_xlsx() -> bytes:
             with read_session(ctx.engine) as session:
-                return exporter.export_workbook(session, filters=filters)
+                return exporter.export_workbook(session, filters=filters, actor=actor)
 
         def export_csv() -> bytes:
             with read_session(ctx.engine) as session:
-                return exporter.to_csv(exporter.export_ikm(session, filters=filters))
+                return exporter.to_csv(exporter.export_ikm(session, filters=filters,
+                                                           actor=actor))
 
         c1, c2, _ = st.columns([1, 1, 1])
         c1.download_button(t("imppg.export_xlsx"), data=export_xlsx, key="imp_x_xlsx",
@@ -545,7 +555,8 @@ def undo(batch: dict) -> None:
             t("imppg.conflict_who"): who.get(c["username"], "–"),
             t("imppg.conflict_when"): fmt_datetime(c["at"]) if c["at"] else "–",
             t("imphist.col_reason"): t(f"imphist.reason_{c['reason']}")}
-            for c in exc.changed], dtype=object), hide_index=True, width="stretch")
+            for c in exc.changed], dtype=object), hide_index=True, width="stretch",
+            placeholder="—")
         return
     except ServiceError as exc:
         show_service_error(exc)
@@ -574,7 +585,7 @@ def show_history() -> None:
         else t("imphist.status_done")} for b in batches])
     number_col = st.column_config.NumberColumn
     st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 320),
-                 column_config={
+                 placeholder="—", column_config={
                      t("imphist.col_id"): number_col(width=50, format="#%d"),
                      t("imphist.col_at"): st.column_config.TextColumn(width=125),
                      t("imphist.col_by"): st.column_config.TextColumn(width=175),
@@ -607,7 +618,7 @@ def show_history() -> None:
         shown_rows = record_rows(records, labels, LIST_ROWS)
         text = st.column_config.TextColumn
         st.dataframe(pd.DataFrame(shown_rows, dtype=object), hide_index=True, width="stretch",
-                     key=f"imphist_records_{batch['id']}",
+                     key=f"imphist_records_{batch['id']}", placeholder="—",
                      height=min(38 + 35 * len(shown_rows), 420),
                      column_config={labels["kind"]: text(width=100),
                                     labels["record"]: text(width=200),

@@ -45,7 +45,9 @@ columns = {"name": t("col.kabupaten"), "target_ikm": t("col.target"),
            "trained_pct": t("col.trained_pct"), "upgraded": t("col.upgraded"),
            "in_retail": t("col.in_retail"), "assessed": t("col.assessed"),
            "shortlisted": t("col.shortlisted"), "exporting": t("col.exporting")}
+# Every column fits beside the open sidebar at 1280×720 (ui/theme.py makes the room; checked by
+# tests/e2e/test_contrast.py); an empty cell (no target yet) shows a dash, not "None".
 st.dataframe(
     table[list(columns)].rename(columns=columns), hide_index=True, width="stretch",
-    column_config={t("col.trained_pct"): st.column_config.ProgressColumn(
+    placeholder="—", column_config={t("col.trained_pct"): st.column_config.ProgressColumn(
         t("col.trained_pct"), min_value=0, max_value=100, format="%.0f%%")})

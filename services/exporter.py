@@ -9,6 +9,12 @@ tab or carriage return) are written with a leading apostrophe; the importer take
 off again, so an export -> re-import round trip gives back the stored text. A CSV quotes every
 field, and inside a field puts an apostrophe where a reader splitting at another separator would
 start a cell with a formula (neutralise_csv).
+
+Every export takes an optional `actor`: given one without "personal.read" (a viewer, an
+assessor), the owners' phone numbers, NIBs (the "NIB IKM" link columns too) and addresses are
+masked in the frame itself, before any bytes are written (services.privacy). Without an actor
+nothing is masked: that is for callers that checked the reader already (the Import/Export page
+is for staff and admins) and for the command line.
 """
 
 import csv
@@ -47,6 +53,8 @@ from models import (
 from services import clock
 from services.cohorts import COHORT_COLUMNS
 from services.ikm import IKM_COLUMNS, LEGAL_FORMS, STATUSES, Column, IkmFilter, _filtered
+from services.permissions import Actor
+from services.privacy import NIB_CERT_TYPE, mask_frame, mask_nib_certificates, sees_personal
 from services.products import PRODUCT_COLUMNS, UNITS
 from services.records import (
     CERT_COLUMNS,
@@ -562,16 +570,26 @@ def _ikm_query(filters: IkmFilter, as_of: date):
     return _filtered(query, filters, as_of).order_by(Ikm.id)
 
 
+def _private(frame: pd.DataFrame, layout: Layout, actor: Actor | None) -> pd.DataFrame:
+    """The frame as `actor` may read it: personal columns masked for an actor without
+    "personal.read" (services.privacy.mask_frame); unchanged without an actor."""
+    if actor is None:
+        return frame
+    return mask_frame(frame, actor, {header(c): c.name for c in layout.columns})
+
+
 def export_ikm(session: Session, *, filters: IkmFilter = IkmFilter(),
-               as_of: date | None = None) -> pd.DataFrame:
+               as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The filtered IKM list in the template's layout and headers (regions and cohort by name),
-    ready for to_xlsx/to_csv and for editing and uploading again. One query."""
+    ready for to_xlsx/to_csv and for editing and uploading again. One query. With an `actor`
+    who may not read personal data, phone and NIB are masked and the address left empty."""
     rows = session.execute(_ikm_query(filters, as_of or clock.today())).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=IKM_LAYOUT.headers, dtype=object)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=IKM_LAYOUT.headers, dtype=object)
+    return _private(frame, IKM_LAYOUT, actor)
 
 
 def export_products(session: Session, *, filters: IkmFilter = IkmFilter(),
-                    as_of: date | None = None) -> pd.DataFrame:
+                    as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The live products of the filtered IKM in the template's "Produk" layout (the IKM's NIB
     first, category by name). Products of IKM without an NIB cannot be re-imported and are left
     out. One query."""
@@ -588,7 +606,8 @@ def export_products(session: Session, *, filters: IkmFilter = IkmFilter(),
                     Product.ikm_id.in_(ikm_ids))
              .order_by(Ikm.id, Product.id))
     rows = session.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=PRODUCT_LAYOUT.headers, dtype=object)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=PRODUCT_LAYOUT.headers, dtype=object)
+    return _private(frame, PRODUCT_LAYOUT, actor)
 
 
 def _fields(model, layout: Layout, names: dict) -> list:
@@ -597,13 +616,14 @@ def _fields(model, layout: Layout, names: dict) -> list:
             for c in layout.columns]
 
 
-def _frame(session: Session, query, layout: Layout) -> pd.DataFrame:
+def _frame(session: Session, query, layout: Layout, actor: Actor | None) -> pd.DataFrame:
     rows = session.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=layout.headers, dtype=object)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=layout.headers, dtype=object)
+    return _private(frame, layout, actor)
 
 
 def export_cohorts(session: Session, *, filters: IkmFilter = IkmFilter(),
-                   as_of: date | None = None) -> pd.DataFrame:
+                   as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The live cohorts the filtered IKM belong to, in the template's "Angkatan" layout (regency
     by name). One query."""
     cohort_ids = _filtered(select(Ikm.cohort_id), filters, as_of or clock.today())
@@ -611,11 +631,11 @@ def export_cohorts(session: Session, *, filters: IkmFilter = IkmFilter(),
              .join(Kabupaten, Kabupaten.code == Cohort.kabupaten_code)
              .where(Cohort.deleted_at.is_(None), Cohort.id.in_(cohort_ids))
              .order_by(Cohort.kabupaten_code, Cohort.year, Cohort.id))
-    return _frame(session, query, COHORT_LAYOUT)
+    return _frame(session, query, COHORT_LAYOUT, actor)
 
 
 def export_certifications(session: Session, *, filters: IkmFilter = IkmFilter(),
-                          as_of: date | None = None) -> pd.DataFrame:
+                          as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The certificates of the filtered IKM that have an NIB, in the "Sertifikat" layout (type
     and product by name; enterprise certificates with a blank product). Certificates of
     deleted products are left out. One query."""
@@ -629,11 +649,19 @@ def export_certifications(session: Session, *, filters: IkmFilter = IkmFilter(),
              .where(Ikm.nib.is_not(None), Certification.ikm_id.in_(ikm_ids),
                     or_(Certification.product_id.is_(None), Product.deleted_at.is_(None)))
              .order_by(Ikm.id, Certification.id))
-    return _frame(session, query, CERT_LAYOUT)
+    frame = _frame(session, query, CERT_LAYOUT, actor)
+    if actor is None or sees_personal(actor):
+        return frame
+    # an NIB certificate is numbered with the IKM's NIB: masked like it
+    nib_types = {NIB_CERT_TYPE, *session.execute(select(CertificationType.name).where(
+        CertificationType.code == NIB_CERT_TYPE)).scalars()}
+    columns = dict(zip((c.name for c in CERT_LAYOUT.columns), CERT_LAYOUT.headers, strict=True))
+    return mask_nib_certificates(frame, actor, type_column=columns["cert_type_code"],
+                                 number_column=columns["number"], nib_types=nib_types)
 
 
 def export_listings(session: Session, *, filters: IkmFilter = IkmFilter(),
-                    as_of: date | None = None) -> pd.DataFrame:
+                    as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The retail listings of the live products of the filtered IKM that have an NIB, in the
     "Ritel" layout (product and retailer by name). One query."""
     ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
@@ -645,11 +673,11 @@ def export_listings(session: Session, *, filters: IkmFilter = IkmFilter(),
              .where(Ikm.nib.is_not(None), Product.deleted_at.is_(None),
                     Product.ikm_id.in_(ikm_ids))
              .order_by(Ikm.id, Product.id, RetailListing.id))
-    return _frame(session, query, LISTING_LAYOUT)
+    return _frame(session, query, LISTING_LAYOUT, actor)
 
 
 def export_exports(session: Session, *, filters: IkmFilter = IkmFilter(),
-                   as_of: date | None = None) -> pd.DataFrame:
+                   as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The shipments of the live products of the filtered IKM that have an NIB, in the "Ekspor"
     layout (product by name, country by its Indonesian name). One query."""
     ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
@@ -662,11 +690,11 @@ def export_exports(session: Session, *, filters: IkmFilter = IkmFilter(),
              .where(Ikm.nib.is_not(None), Product.deleted_at.is_(None),
                     Product.ikm_id.in_(ikm_ids))
              .order_by(Ikm.id, ExportRecord.shipped_on, ExportRecord.id))
-    return _frame(session, query, EXPORT_LAYOUT)
+    return _frame(session, query, EXPORT_LAYOUT, actor)
 
 
 def export_coaching(session: Session, *, filters: IkmFilter = IkmFilter(),
-                    as_of: date | None = None) -> pd.DataFrame:
+                    as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The coaching actions of the filtered IKM that have an NIB, in the "Pembinaan" layout
     (product by name, blank for the IKM as a whole). Actions about deleted products are left
     out. One query."""
@@ -678,11 +706,11 @@ def export_coaching(session: Session, *, filters: IkmFilter = IkmFilter(),
              .where(Ikm.nib.is_not(None), CoachingAction.ikm_id.in_(ikm_ids),
                     or_(CoachingAction.product_id.is_(None), Product.deleted_at.is_(None)))
              .order_by(Ikm.id, CoachingAction.id))
-    return _frame(session, query, COACHING_LAYOUT)
+    return _frame(session, query, COACHING_LAYOUT, actor)
 
 
 def export_financials(session: Session, *, filters: IkmFilter = IkmFilter(),
-                      as_of: date | None = None) -> pd.DataFrame:
+                      as_of: date | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """The yearly figures of the filtered IKM that have an NIB, in the "Keuangan" layout. One
     query."""
     ikm_ids = _filtered(select(Ikm.id), filters, as_of or clock.today())
@@ -691,7 +719,7 @@ def export_financials(session: Session, *, filters: IkmFilter = IkmFilter(),
              .join(Ikm, Ikm.id == IkmFinancials.ikm_id)
              .where(Ikm.nib.is_not(None), IkmFinancials.ikm_id.in_(ikm_ids))
              .order_by(Ikm.id, IkmFinancials.year))
-    return _frame(session, query, FINANCIAL_LAYOUT)
+    return _frame(session, query, FINANCIAL_LAYOUT, actor)
 
 
 # The export of each sheet kind, in the order of LAYOUTS.
@@ -702,12 +730,14 @@ EXPORTS = {"cohort": export_cohorts, "ikm": export_ikm, "product": export_produc
 
 
 def export_workbook(session: Session, *, filters: IkmFilter = IkmFilter(),
-                    as_of: date | None = None) -> bytes:
+                    as_of: date | None = None, actor: Actor | None = None) -> bytes:
     """All eight sheets (LAYOUTS) of the filtered IKM in one re-importable workbook: same
-    headers as the template, names instead of ids, dates as dates. One query per sheet."""
+    headers as the template, names instead of ids, dates as dates. One query per sheet. With
+    an `actor` who may not read personal data, every sheet's phone, NIB and address masked."""
     wb = Workbook(write_only=True)
     for layout in LAYOUTS:
-        _write_sheet(wb, EXPORTS[layout.kind](session, filters=filters, as_of=as_of),
+        _write_sheet(wb, EXPORTS[layout.kind](session, filters=filters, as_of=as_of,
+                                              actor=actor),
                      layout.sheet)
     buf = io.BytesIO()
     wb.save(buf)

@@ -1,6 +1,8 @@
 """Who may open which page and do which action.
 
-One declaration (PAGES) drives the navigation, the README's role table and the role-matrix test.
+One declaration (PAGES) drives the navigation, the README's role table and the role-matrix test;
+ACTIONS the services' checks, and its "personal.read" row the README's table of who sees owners'
+personal data (tests/unit/test_privacy_docs.py keeps it in step).
 """
 
 from dataclasses import dataclass
@@ -52,6 +54,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "backup.run": frozenset({Role.admin}),
     "trash.restore": frozenset({Role.admin}),
     "import.undo": frozenset({Role.admin}),  # services.imports.history.undo_batch
+    # Owners' phone numbers, NIBs and addresses in full (services.privacy masks them for the
+    # others: lists, detail view, history, exports). Assessors judge products, they do not
+    # contact owners; viewers have no need to know.
+    "personal.read": frozenset({Role.admin, Role.head, Role.staff}),
 }
 
 

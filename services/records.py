@@ -47,6 +47,7 @@ from services import audit, clock
 from services.errors import ServiceError, StaleRecord, ValidationFailed
 from services.ikm import Column, ikm_values, size_class
 from services.permissions import Actor, require
+from services.privacy import mask_detail
 from services.products import PRODUCT_COLUMNS, clean_product
 from services.validation import (
     Errors,
@@ -863,10 +864,13 @@ def _history(session: Session, ikm_id: int, child_ids: dict[str, list[int]],
     return out
 
 
-def ikm_detail(session: Session, *, ikm_id: int, today: date | None = None) -> dict:
+def ikm_detail(session: Session, *, ikm_id: int, today: date | None = None,
+               actor: Actor | None = None) -> dict:
     """Everything about one IKM for its detail view, in a handful of queries: the IKM with its
     region and cohort names, its live products, certificates (with expiry warnings), retail
-    listings, exports, coaching actions, financials by year with the size class, and history."""
+    listings, exports, coaching actions, financials by year with the size class, and history.
+    With an `actor` who may not read personal data, the IKM's phone, NIB and address and every
+    personal value in its history are masked (services.privacy); without one, nothing is."""
     today = today or clock.today()
     found = session.execute(
         select(Ikm, Kabupaten.name, Kecamatan.name, Desa.name, Cohort.name)
@@ -955,7 +959,8 @@ def ikm_detail(session: Session, *, ikm_id: int, today: date | None = None) -> d
     labels |= {(Certification.__tablename__, str(c.id)): name for c, name, _ in cert_rows}
     labels |= {(RetailListing.__tablename__, str(r.id)): name for r, name in listing_rows}
     labels |= {(IkmFinancials.__tablename__, str(f.id)): str(f.year) for f in fin_rows}
-    return {"ikm": info, "products": products, "certifications": certs,
-            "retail_listings": listings, "exports": exports, "coaching": coaching,
-            "financials": financials,
-            "history": _history(session, ikm.id, child_ids, labels)}
+    detail = {"ikm": info, "products": products, "certifications": certs,
+              "retail_listings": listings, "exports": exports, "coaching": coaching,
+              "financials": financials,
+              "history": _history(session, ikm.id, child_ids, labels)}
+    return detail if actor is None else mask_detail(detail, actor)

@@ -157,7 +157,7 @@ def login_screen(g: Gate, ctx: AppContext) -> None:
                 [{t("login.col_user"): u, t("login.col_role"): t(f"role.{r}"),
                   t("login.col_scope"): regencies.get(scope, t("app.scope_all"))}
                  for u, _, r, scope in auth.DEMO_ACCOUNTS]),
-                hide_index=True, width="stretch")
+                hide_index=True, width="stretch", placeholder="—")
 
 
 def login_form(g: Gate, ctx: AppContext) -> None:

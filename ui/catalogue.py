@@ -282,6 +282,8 @@ def _merge_parts() -> None:
         messages_import,
         messages_import_records,
         messages_importpage,
+        messages_lang,
+        messages_quick,
         messages_records,
         messages_security,
     )
@@ -289,7 +291,7 @@ def _merge_parts() -> None:
     for part in (messages_security, messages_ikm, messages_import, messages_records,
                  messages_cohorts,
                  messages_importpage, messages_import_records, messages_backup,
-                 messages_faults):
+                 messages_faults, messages_quick, messages_lang):
         for lang, texts in part.MESSAGES.items():
             clash = set(texts) & set(CATALOGUE[lang])
             assert not clash, f"duplicate message keys: {sorted(clash)}"

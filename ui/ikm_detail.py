@@ -6,7 +6,6 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +15,7 @@ from services import records
 from services.errors import ServiceError, StaleRecord
 from services.ikm import IKM_COLUMNS, Column, delete_ikm, update_ikm
 from services.permissions import can
+from services.privacy import mask_detail, sees_personal
 from services.products import PRODUCT_COLUMNS
 from services.records import ikm_detail
 from services.reference import (
@@ -26,7 +26,7 @@ from services.reference import (
 )
 from services.regions import load_regions
 from ui.data import cached, show_service_error
-from ui.format import fmt_date, fmt_datetime, md
+from ui.format import WIB, fmt_date, md
 from ui.i18n import current_language, t
 from ui.record_form import (
     as_text,
@@ -47,24 +47,84 @@ def _known(prefix: str, code) -> str:
     return str(code) if text == key else text
 
 
-def _cell(name: str, value) -> str:
-    """A value as the detail tables show it: dates day-month-year, rupiah grouped, decimals with
-    a comma, an empty cell as a dash (not the grid's grey "None"). All text, so a column that
-    mixes dates and dashes is never rejected by Arrow (which Streamlit logs with a traceback)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return fmt_date(value)
-    return as_text(value, money=name.endswith("_rp"))
+# How a detail table shows a column, by the field's name: dates day-month-year, times in WIB,
+# rupiah grouped the Indonesian way (1.250.000), decimals with a comma, whole numbers plain.
+DATE_FORMAT = "DD-MM-YYYY"  # momentJS, as ui.format.fmt_date
+TIME_FORMAT = "DD-MM-YYYY HH:mm"  # as ui.format.fmt_datetime, in WIB
+EMPTY = "—"  # an empty cell (st.dataframe's placeholder), not the grid's grey "None"
+_NUMBER_KINDS = {"value_usd": "decimal", "capacity_per_month": "whole", "year": "year"}
+
+
+def _kind(name: str) -> str:
+    if name.endswith("_on"):
+        return "date"
+    if name.endswith("_rp"):
+        return "money"
+    if name == "at":
+        return "time"
+    return _NUMBER_KINDS.get(name, "text")
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _values(kind: str, values: list) -> pd.Series:
+    """One column, typed: dates and times as datetimes, amounts as numbers, text as text, every
+    empty cell missing (None/NaN/NaT). A column never mixes a type with a dash: Arrow refuses
+    such a column, and Streamlit then logs a traceback and converts it again on every draw."""
+    if kind == "date":
+        return pd.Series(pd.to_datetime([None if _empty(v) else v for v in values]))
+    if kind == "time":
+        stamps = pd.to_datetime([None if _empty(v) else v for v in values], utc=True)
+        return pd.Series(stamps).dt.tz_convert(WIB)
+    if kind in ("money", "whole", "year"):
+        return pd.Series([None if _empty(v) else int(v) for v in values], dtype="Int64")
+    if kind == "decimal":
+        return pd.Series([math.nan if _empty(v) else float(v) for v in values],
+                         dtype="float64")
+    return pd.Series([None if _empty(v) or v == "" else str(v) for v in values], dtype=object)
+
+
+def _column(kind: str, label: str):
+    if kind == "date":
+        return st.column_config.DateColumn(label, format=DATE_FORMAT)
+    if kind == "time":
+        return st.column_config.DatetimeColumn(label, format=TIME_FORMAT)
+    if kind == "year":
+        return st.column_config.NumberColumn(label, format="%d")
+    if kind in ("money", "decimal", "whole"):
+        # No format here: the Styler's text (Indonesian grouping, decimal comma) is shown, which
+        # no NumberColumn format can write ("%,d" groups with commas: 1,250 reads as 1.25).
+        return st.column_config.NumberColumn(label)
+    return st.column_config.TextColumn(label)
+
+
+def _number_text(kind: str):
+    def show(value) -> str:
+        if hasattr(value, "item"):  # a numpy scalar
+            value = value.item()
+        return as_text(value, money=kind == "money")
+    return show
+
+
+def _typed_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """The rows as a table with one typed column per field (`columns`: field -> header)."""
+    return pd.DataFrame({label: _values(_kind(name), [row.get(name) for row in rows])
+                         for name, label in columns.items()})
 
 
 def _table(rows: list[dict], columns: dict[str, str], empty_key: str) -> None:
     if not rows:
         st.caption(t(empty_key))
         return
-    frame = pd.DataFrame([{label: _cell(name, row.get(name)) for name, label in columns.items()}
-                          for row in rows])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    frame = _typed_frame(rows, columns)
+    kinds = {label: _kind(name) for name, label in columns.items()}
+    numbers = {label: _number_text(kind) for label, kind in kinds.items()
+               if kind in ("money", "decimal", "whole")}
+    data = frame.style.format(numbers, na_rep=EMPTY) if numbers else frame
+    st.dataframe(data, hide_index=True, width="stretch", placeholder=EMPTY,
+                 column_config={label: _column(kind, label) for label, kind in kinds.items()})
 
 
 @dataclass(frozen=True)
@@ -328,7 +388,10 @@ def _edit_ikm(ctx, actor, info: dict) -> None:
 def render(ctx, ikm_id: int, actor=None) -> None:
     """Draw everything known about one IKM; with an actor who may write, the forms to add,
     change and delete its records too."""
-    detail = cached(ctx, ikm_detail, ikm_id=ikm_id)
+    # Phone, NIB and address come masked for a reader without "personal.read" (services.privacy):
+    # the full values never reach this page, nor its cache entry, for a viewer or an assessor.
+    detail = cached(ctx, ikm_detail, ikm_id=ikm_id, actor=actor) if actor is not None \
+        else mask_detail(cached(ctx, ikm_detail, ikm_id=ikm_id), None)
     info = detail["ikm"]
     writable = actor is not None and can(actor, "programme.write") \
         and actor.kabupaten_code in (None, info["kabupaten_code"])
@@ -340,6 +403,8 @@ def render(ctx, ikm_id: int, actor=None) -> None:
     # (a 13-digit NIB or an owner's full name was cut off in a tile at 1366 px).
     st.markdown(" · ".join(f"**{t(key)}** {md(info.get(name)) or '—'}" for key, name in (
         ("ikm.col.nib", "nib"), ("ikm.col.owner_name", "owner_name"), ("ikm.col.phone", "phone"))))
+    if not sees_personal(actor):
+        st.caption(t("det.personal_hidden"), help=t("det.personal_hidden_help"))
     c = st.columns(4)
     c[0].metric(t("ikm.col.employees"), info.get("employees") if info.get("employees")
                 is not None else "—")
@@ -365,13 +430,12 @@ def render(ctx, ikm_id: int, actor=None) -> None:
         if writable:
             _entry_form(ctx, actor, detail, 1)
             _edit_records(ctx, actor, detail, 1, detail["certifications"])
-        certs = [{**c, "warn": WARN[c.get("expiry_warning")] + " " + (
-            t(f"det.warn.{c['expiry_warning']}") if c.get("expiry_warning") else ""),
-            "issued": fmt_date(c.get("issued_on")), "expires": fmt_date(c.get("expires_on"))}
-            for c in detail["certifications"]]
+        certs = [{**c, "warn": WARN[c["expiry_warning"]] + " "
+                  + t(f"det.warn.{c['expiry_warning']}") if c.get("expiry_warning") else None}
+                 for c in detail["certifications"]]
         _table(certs, {"cert_type_name": t("det.cert"), "product_name": t("det.product"),
                        "status": t("ikm.col.status"), "number": t("det.number"),
-                       "issued": t("det.issued"), "expires": t("det.expires"),
+                       "issued_on": t("det.issued"), "expires_on": t("det.expires"),
                        "warn": t("det.warning")}, "det.none")
     with tabs[2]:
         if writable:
@@ -401,13 +465,13 @@ def render(ctx, ikm_id: int, actor=None) -> None:
         if writable:
             _entry_form(ctx, actor, detail, 5)
             _edit_records(ctx, actor, detail, 5, detail["financials"])
-        fins = [{**f, "size": t(f"det.size.{f['size_class']}") if f.get("size_class") else "—"}
+        fins = [{**f, "size": t(f"det.size.{f['size_class']}") if f.get("size_class") else None}
                 for f in detail["financials"]]
         _table(fins, {"year": t("det.year"), "capital_rp": t("det.capital"),
                       "revenue_rp": t("det.revenue"), "export_revenue_rp": t("det.export_rev"),
                       "size": t("det.size_class")}, "det.none")
     with tabs[6]:
-        history = [{"at": fmt_datetime(h["at"]), "username": h["username"],
+        history = [{"at": h["at"], "username": h["username"],
                     "action": _known("det.action", h["action"]),
                     "what": f"{_known('det.table', h['table'])} {h.get('label') or ''}".strip(),
                     "changes": "; ".join(

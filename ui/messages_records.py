@@ -79,6 +79,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "sampai admin memulihkan produknya.",
         "rec.ed.deleted": "Data dihapus.",
         "rec.ed.trashed": "«{name}» dipindahkan ke tempat sampah; admin dapat memulihkannya.",
+        # owners' personal data, masked for roles without "personal.read" (services/privacy.py)
+        "det.personal_hidden": "Telepon, NIB dan alamat pemilik disembunyikan untuk peran Anda.",
+        "det.personal_hidden_help": "Hanya admin, kepala divisi dan staf yang melihat data "
+                                    "pribadi pemilik. Unduhan Anda juga tanpa data ini.",
+        "perm.personal.read": "Data pribadi pemilik: telepon, NIB, alamat",
     },
     "en": {
         "v.cost_above_price": "The unit cost is above the selling price.",
@@ -150,5 +155,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "with it until an admin restores the product.",
         "rec.ed.deleted": "Record deleted.",
         "rec.ed.trashed": "«{name}» moved to the trash; an admin can restore it.",
+        # owners' personal data, masked for roles without "personal.read" (services/privacy.py)
+        "det.personal_hidden": "The owner's phone, NIB and address are hidden for your role.",
+        "det.personal_hidden_help": "Only admins, division heads and staff see owners' personal "
+                                    "data. Your downloads leave it out too.",
+        "perm.personal.read": "Owners' personal data: phone, NIB, address",
     },
 }

@@ -71,6 +71,7 @@ def record_form(key: str, columns: tuple[Column, ...], *,
                     index = keys.index(current) if current in keys else 0
                     values[name] = cell.selectbox(label, keys, index=index,
                                                   key=f"{key}_{name}",
+                                                  placeholder=t("lang.choose"),
                                                   format_func=lambda v, c=choices:
                                                   "—" if v is None else str(c[v]))
                 elif name.endswith("_on"):

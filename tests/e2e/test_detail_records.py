@@ -70,9 +70,8 @@ def test_staff_edits_and_deletes_a_certificate(server, new_page):
     into_view(paging)
     shot(page, "data_ikm_paging_row")
 
-    page.get_by_role("tab", name="Detail", exact=True).click()
-    settle(page)
-    ikm_id = int(page.get_by_role("combobox", name="Pilih IKM dari halaman ini")
+    rerun(page, page.get_by_role("tab", name="Detail", exact=True).click)
+    ikm_id = int(page.get_by_role("combobox", name="IKM", exact=True)
                  .input_value().rsplit("#", 1)[1].rstrip(")"))
     cert_id, number, issued = query(
         server, "SELECT c.id, c.number, c.issued_on FROM certification c JOIN "

@@ -104,6 +104,9 @@ def test_a_double_click_on_simpan_writes_one_ikm(server, new_page):
     form.get_by_role("textbox", name="Nama usaha *", exact=True).fill(name)
     form.get_by_role("textbox", name="Pemilik", exact=True).fill("Marni")
     form.get_by_role("textbox", name="Telepon", exact=True).fill("081233221100")
+    form.get_by_role("combobox", name="Kecamatan *", exact=True).click()
+    page.keyboard.type("Lenteng")
+    page.get_by_role("option", name="Lenteng — Sumenep", exact=True).click()
     before = query(server, "SELECT count(*) FROM ikm")[0][0]
     rerun(page, form.get_by_role("button", name="Simpan", exact=True).dblclick)
     settle(page)

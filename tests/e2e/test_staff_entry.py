@@ -233,16 +233,17 @@ def test_staff_adds_edits_and_imports(server, new_page):
     assert registered(page) == SEEDED
     shot(page, "staff_overview_before")
 
-    # 2. Data IKM -> Tambah IKM: Sumenep is the only regency; pick a kecamatan, type, save.
+    # 2. Data IKM -> Tambah IKM: only Sumenep's kecamatan are offered; pick one, type, save.
     nav(page, "Data IKM")
     open_tab(page, "Tambah IKM")
-    kab = page.get_by_role("combobox", name="Kabupaten *", exact=True)
-    expect(kab).to_have_value("Sumenep")
-    kab.click()
-    expect(page.get_by_role("option")).to_have_text(["Sumenep"])
-    page.keyboard.press("Escape")
-    choose(page, "Kecamatan *", "Lenteng")
     form = page.get_by_role("tabpanel", name="Tambah IKM")
+    kec = form.get_by_role("combobox", name="Kecamatan *", exact=True)
+    kec.click()
+    offered = page.get_by_role("option").all_inner_texts()
+    assert offered[1:] and all(o.endswith(" — Sumenep") for o in offered[1:]), offered
+    page.keyboard.type("Lenteng")
+    page.get_by_role("option", name="Lenteng — Sumenep", exact=True).click()
+    expect(kec).to_have_value("Lenteng — Sumenep")
     form.get_by_role("textbox", name="Nama usaha *", exact=True).fill(FORM_IKM["name"])
     form.get_by_role("textbox", name="Pemilik", exact=True).fill(FORM_IKM["owner"])
     form.get_by_role("textbox", name="NIB", exact=True).fill(FORM_IKM["nib"])

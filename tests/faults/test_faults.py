@@ -46,8 +46,11 @@ def open_as(username: str, page: str | None = None):
 
 
 def new_ikm(at, name: str) -> None:
+    at.session_state["ikm_tab_id"] = "add"  # Data IKM's add tab (AppTest does not click tabs)
+    at.run()
     form = f"ikm_new_{at.session_state['form_tokens']['ikm_new']}"
     at.text_input(key=f"{form}_name").input(name)
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(1)
     at.button(key=f"{form}_save").click().run()
 
 

@@ -9,6 +9,7 @@ from models.enums import Role
 from services.ikm import create_ikm, update_ikm
 from services.permissions import Actor
 from tests.pages.conftest import make_app
+from tests.pages.ikm_page import open_tab
 
 OTHER = Actor("kepala2", Role.admin)  # someone else, saving in another browser
 
@@ -19,7 +20,10 @@ def cell_report(at):
 
 
 def new_form(at) -> str:
-    """The key prefix of the add form drawn now: its widget keys carry its submission token."""
+    """The key prefix of the add form drawn now (opening its tab first): its widget keys carry
+    its submission token."""
+    if at.session_state["ikm_tab_id"] != "add":
+        open_tab(at, "add")
     return f"ikm_new_{at.session_state['form_tokens']['ikm_new']}"
 
 
@@ -73,17 +77,17 @@ def test_list_pages_and_filters_on_the_server(demo_db):
 def test_viewer_gets_no_edit_controls(demo_db):
     at = open_page("tamu")
     assert not [b for b in at.button if b.key == "ikm_grid_save"]
-    assert [tab.label for tab in at.tabs][:2] == ["Daftar dan ubah", "Detail"]
+    assert [tab.label for tab in at.tabs][:2] == ["Daftar", "Detail"]  # nothing to edit
     assert "Tambah IKM" not in [tab.label for tab in at.tabs]
 
 
-def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_next(demo_db):
+def test_staff_adds_an_ikm_in_one_form_and_keeps_the_place_for_the_next(demo_db):
     before = ikm_count()
     at = open_page("staf")
     form = new_form(at)
-    assert at.selectbox(key=f"{form}_kab").options == ["Sumenep"]  # scoped: own regency
-    at.selectbox(key=f"{form}_kec").select_index(2).run()
-    kecamatan = at.selectbox(key=f"{form}_kec").value
+    offered = at.selectbox(key=f"{form}_kecamatan_code").options[1:]
+    assert offered and all(o.endswith(" — Sumenep") for o in offered)  # scoped: own regency
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(2)
     at.text_input(key=f"{form}_name").input("Petis Udang Bu Rahma")
     at.text_input(key=f"{form}_nib").input("3529999988877")
     at.text_input(key=f"{form}_phone").input("0812-3344-5566")
@@ -95,11 +99,11 @@ def test_staff_adds_an_ikm_with_cascading_location_and_keeps_location_for_the_ne
     assert again != form  # a fresh token: the next form has widgets the browser has not seen
     assert at.text_input(key=f"{again}_name").value == ""  # cleared for the next record
     assert at.text_input(key=f"{again}_nib").value == ""
-    assert at.selectbox(key=f"{again}_kec").value == kecamatan  # the place is kept
+    assert at.selectbox(key=f"{again}_kecamatan_code").index == 2  # the place is kept
     at.text_input(key=f"{again}_name").input("Petis Udang Pak Rahmat")
     at.button(key=f"{again}_save").click().run()  # plain "Simpan": the place is not kept
     assert ikm_count() == before + 2
-    assert at.selectbox(key=f"{new_form(at)}_kec").value != kecamatan
+    assert at.selectbox(key=f"{new_form(at)}_kecamatan_code").value is None
     with Session(get_engine()) as s:
         row = s.exec(select(Ikm).where(Ikm.nib == "3529999988877")).one()
         assert (row.kabupaten_code, row.phone) == ("35.29", "081233445566")
@@ -112,12 +116,16 @@ def test_bad_form_input_gets_messages_and_writes_nothing(demo_db):
     at = open_page("staf")
     form = new_form(at)
     at.text_input(key=f"{form}_nib").input("12345")
-    at.text_input(key=f"{form}_emp").input("dua")
+    at.text_input(key=f"{form}_employees").input("dua")
     at.button(key=f"{form}_save").click().run()
     assert at.error and ikm_count() == before
-    captions = " ".join(c.value for c in at.caption)
-    assert "NIB harus 13 digit angka." in captions and "Bukan angka." in captions
-    assert "Wajib diisi." in captions
+    summary = at.error[0].value  # at the top of the form, every field named
+    assert "4 isian perlu diperbaiki" in summary
+    assert all(f in summary for f in ("Nama usaha", "Kecamatan", "NIB", "Pekerja"))
+    marks = " ".join(h.proto.body for h in at.get("html"))  # and each field marked under it
+    assert marks.count('class="ikm-field-error"') == 4
+    assert "NIB harus 13 digit angka." in marks and "Bukan angka." in marks
+    assert marks.count("Wajib diisi.") == 2  # the name and the kecamatan
     # nothing was saved: the same form (and token) stays, with the input to correct
     assert new_form(at) == form and at.text_input(key=f"{form}_nib").value == "12345"
 
@@ -128,10 +136,11 @@ def test_a_saved_form_is_drawn_empty_and_its_second_submit_writes_nothing(demo_d
     at = open_page("staf")
     form = new_form(at)
     token = at.session_state["form_tokens"]["ikm_new"]
-    typed = {"name": "Rengginang Lorjuk Bu Sri", "owner": "Sri Wahyuni", "phone": "081299887766",
-             "emp": "4"}
+    typed = {"name": "Rengginang Lorjuk Bu Sri", "owner_name": "Sri Wahyuni",
+             "phone": "081299887766", "employees": "4"}
     for name, value in typed.items():
         at.text_input(key=f"{form}_{name}").input(value)
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(1)
     at.button(key=f"{form}_save").click().run()
     assert not at.exception and not at.error
     assert ikm_count() == before + 1
@@ -146,6 +155,7 @@ def test_a_saved_form_is_drawn_empty_and_its_second_submit_writes_nothing(demo_d
     at.run()
     for name, value in typed.items():
         at.text_input(key=f"{form}_{name}").input(value)
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(1)
     at.button(key=f"{form}_save").click().run()
     assert not at.exception and not at.error
     assert ikm_count() == before + 1
@@ -219,8 +229,9 @@ def test_grid_after_a_save_in_the_detail_form_is_not_stale(demo_db):
     """Issue 8: after the user's own save elsewhere, the grid refused the next edit as changed
     by someone else; any write now gives the grid fresh rows and versions."""
     at = open_page("admin")
-    ikm_id = at.selectbox(key="ikm_detail_pick").value
     key = at.session_state["ikm_grid_key"]
+    open_tab(at, "detail")
+    ikm_id = at.selectbox(key="ikm_detail_pick").value
     row = list(at.session_state[f"{key}_versions"]).index(ikm_id)
     form = at.session_state[f"det_ikm_{ikm_id}"]["form"]
     at.text_input(key=f"{form}_employees").input("17")
@@ -241,6 +252,7 @@ def test_grid_after_an_add_form_save_is_not_stale(demo_db):
     at = open_page("staf")
     form = new_form(at)
     at.text_input(key=f"{form}_name").input("Keripik Tette Bu Ani")
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(1)
     at.button(key=f"{form}_save").click().run()
     assert not at.error
     first = editor(at).value.iloc[0]
@@ -278,7 +290,7 @@ def test_pending_grid_edits_keep_their_rows_and_reload_drops_them(demo_db):
 
 
 def test_detail_view_shows_products_certificates_and_history(demo_db):
-    at = open_page("kepala")
+    at = open_tab(open_page("kepala"), "detail")
     chosen = at.selectbox(key="ikm_detail_pick")
     assert chosen.value is not None
     labels = [tab.label for tab in at.tabs]
@@ -287,7 +299,7 @@ def test_detail_view_shows_products_certificates_and_history(demo_db):
 
 
 def test_detail_edit_is_version_checked_and_add_product_validates(demo_db):
-    at = open_page("admin")
+    at = open_tab(open_page("admin"), "detail")
     ikm_id = at.selectbox(key="ikm_detail_pick").value
     with Session(get_engine()) as s:
         row = s.get(Ikm, ikm_id)
@@ -339,3 +351,54 @@ def test_someone_elses_save_in_between_is_not_overwritten(demo_db):
     assert "diubah oleh orang lain" in cell_report(at).iloc[0]["Alasan"]
     with Session(get_engine()) as s:
         assert s.get(Ikm, ikm_id).owner_name == "Orang Lain"
+
+
+def test_filters_page_and_tab_survive_leaving_the_page_and_switching_language(demo_db):
+    """Issue 9: a search came back empty after a visit elsewhere, and a language switch reset
+    the tab and left the filters saying "Semua" in English."""
+    at = open_page("admin")
+    at.text_input(key="ikm_search").input("a").run()
+    at.selectbox(key="ikm_f_kab").set_value("35.27").run()
+    at.button(key="ikm_next").click().run()
+    counted = at.caption[0].value
+    assert "halaman 2 dari" in counted
+    at.switch_page("app_pages/overview.py").run()
+    at.switch_page("app_pages/data_ikm.py").run()
+    assert at.text_input(key="ikm_search").value == "a"
+    assert at.selectbox(key="ikm_f_kab").value == "35.27"
+    assert at.caption[0].value == counted  # the same rows, the same page
+    open_tab(at, "detail")
+    at.session_state["lang_switch"] = "en"  # the sidebar's language switch
+    at.run()
+    assert not at.exception
+    assert at.session_state["ikm_tab_id"] == "detail"
+    assert {"List and edit", "Detail", "Add an IKM"} <= {tab.label for tab in at.tabs}
+    kab = at.selectbox(key="ikm_f_kab_en")  # drawn afresh in English, with the same choice
+    assert kab.value == "35.27" and kab.options[0] == "All"
+    assert at.text_input(key="ikm_search_en").value == "a"
+    assert "page 2 of" in at.caption[0].value
+
+
+def test_add_form_saves_the_first_product_and_reports_its_problems_with_the_ikm(demo_db):
+    before = ikm_count()
+    at = open_page("staf")
+    form = new_form(at)
+    at.text_input(key=f"{form}_name").input("Sambal Bu Ida")
+    at.text_input(key=f"{form}_product_name").input("Sambal Terasi")
+    at.button(key=f"{form}_save").click().run()  # no kecamatan, no category
+    assert ikm_count() == before
+    assert "2 isian perlu diperbaiki" in at.error[0].value
+    assert "Kecamatan" in at.error[0].value and "Kategori produk" in at.error[0].value
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(0)
+    at.selectbox(key=f"{form}_product_category_code").select_index(0)
+    at.button(key=f"{form}_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert ikm_count() == before + 1
+    assert "disimpan bersama produk «Sambal Terasi»" in at.success[0].value
+    with Session(get_engine()) as s:
+        from models import Product
+
+        made = s.exec(select(Ikm).where(Ikm.name == "Sambal Bu Ida")).one()
+        assert made.kabupaten_code == "35.29"
+        assert s.exec(select(Product.name).where(Product.ikm_id == made.id)).all() == [
+            "Sambal Terasi"]

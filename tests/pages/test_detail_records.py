@@ -23,6 +23,7 @@ from models.enums import Role
 from services import records
 from services.permissions import Actor
 from tests.pages.conftest import make_app, shown
+from tests.pages.ikm_page import open_tab
 
 SUMENEP = "35.29"
 OTHER = Actor("kepala2", Role.admin)  # someone else, saving in another browser
@@ -37,6 +38,7 @@ def open_detail(username: str = "staf"):
     at.run()
     at.switch_page("app_pages/data_ikm.py").run()
     at.selectbox(key="ikm_f_kab").set_value(SUMENEP).run()
+    open_tab(at, "detail")
     assert not at.exception, at.exception
     picker = at.selectbox(key="ikm_detail_pick")
     with Session(get_engine()) as s:
@@ -240,6 +242,9 @@ def test_viewer_and_other_regency_get_no_edit_pickers(demo_db):
     assert not [b for b in at.selectbox if str(b.key).startswith("det_rec_")]
     at, _ = open_detail("staf")
     at.selectbox(key="ikm_f_kab").set_value("35.26").run()  # Bangkalan: not staf's regency
+    picker = at.selectbox(key="ikm_detail_pick")  # the IKM open stays first; then Bangkalan's
+    picker.set_value(picker.options and int(re.search(r"#(\d+)\)$", picker.options[1])
+                                             .group(1))).run()
     assert not [b for b in at.selectbox if str(b.key).startswith("det_rec_")]
 
 

@@ -120,7 +120,11 @@ def open_page(username: str, path: str):
 
 def show_detail(at, ikm_id: int):
     """Data IKM: search for the hostile IKM, open its detail view."""
+    at.session_state["ikm_tab_id"] = "list"
+    at.run()
     at.text_input(key="ikm_search").input("Ujix").run()
+    at.session_state["ikm_tab_id"] = "detail"
+    at.run()
     at.selectbox(key="ikm_detail_pick").set_value(ikm_id).run()
     return at
 
@@ -146,8 +150,11 @@ def test_every_page_shows_hostile_names_as_text_for_every_role(hostile, username
 def test_save_messages_and_warnings_show_names_as_text(hostile):
     at = show_detail(open_page("staf", "app_pages/data_ikm.py"), hostile["ikm"])
     # a new IKM with the NIB of the hostile one: the duplicate warning names it
+    at.session_state["ikm_tab_id"] = "add"
+    at.run()
     form = f"ikm_new_{at.session_state['form_tokens']['ikm_new']}"  # keys carry its token
     at.text_input(key=f"{form}_name").input(NEW_NAME)
+    at.selectbox(key=f"{form}_kecamatan_code").select_index(1)
     at.text_input(key=f"{form}_nib").input("3529000000777")
     at.button(key=f"{form}_save").click().run()
     assert any(md(NAME) in w.value for w in at.warning)
