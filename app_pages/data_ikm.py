@@ -97,7 +97,7 @@ def current_filters() -> svc.IkmFilter:
     return svc.IkmFilter(search=kept.get("search") or None, kabupaten_code=kept.get("kab"),
                          kecamatan_code=kept.get("kec"), cohort_id=kept.get("cohort"),
                          category_code=kept.get("category"), stage=kept.get("stage"),
-                         status=kept.get("status"))
+                         status=kept.get("status"), nib_whole_only=not sees_personal(actor))
 
 
 def list_page(filters: svc.IkmFilter, page_size: int) -> tuple[list[dict], int, int, int]:
@@ -296,8 +296,8 @@ def detail_choices(query: str) -> tuple[dict[int, str], str | None]:
         return f"{r['name']} · {r['kecamatan']} (#{r['id']})"
 
     if query.strip():
-        found, total = cached(ctx, svc.list_ikm, filters=svc.IkmFilter(search=query.strip()),
-                              page=1, page_size=50)
+        wanted = svc.IkmFilter(search=query.strip(), nib_whole_only=not sees_personal(actor))
+        found, total = cached(ctx, svc.list_ikm, filters=wanted, page=1, page_size=50)
         note = t("qe.detail_found", shown=len(found), total=total) if total > len(found) \
             else (None if found else t("qe.detail_nothing", query=md(query.strip())))
         return {int(r["id"]): label(r) for r in found}, note

@@ -372,6 +372,9 @@ class IkmFilter:
     stage: str | None = None  # reached at least this stage and still in the funnel
     # (services.overview.stage_conditions: the same counts as the overview)
     status: str | None = None
+    # For readers without a need to know an NIB (services.privacy): a search matches an NIB
+    # only in full, so digits typed one at a time cannot reveal a masked NIB.
+    nib_whole_only: bool = False
 
 
 def _filtered(query, f: IkmFilter, as_of: date):
@@ -384,7 +387,8 @@ def _filtered(query, f: IkmFilter, as_of: date):
         term = f"%{escaped.lower()}%"
         query = query.where(or_(func.lower(Ikm.name).like(term, escape="\\"),
                                 func.lower(Ikm.owner_name).like(term, escape="\\"),
-                                Ikm.nib.like(f"%{escaped}%", escape="\\")))
+                                Ikm.nib == text if f.nib_whole_only
+                                else Ikm.nib.like(f"%{escaped}%", escape="\\")))
     if f.kabupaten_code:
         query = query.where(Ikm.kabupaten_code == f.kabupaten_code)
     if f.kecamatan_code:
@@ -403,25 +407,34 @@ def _filtered(query, f: IkmFilter, as_of: date):
 
 def list_ikm(session: Session, *, filters: IkmFilter = IkmFilter(), page: int = 1,
              page_size: int = 50, as_of: date | None = None) -> tuple[list[dict], int]:
-    """One page of IKM matching the filters (newest first) and the total count, in SQL."""
+    """One page of IKM matching the filters (newest first) and the total count, in SQL.
+
+    The page's ids are chosen first, on the ikm table alone (filters, order, limit), and only
+    those rows are joined with their place and cohort names and counted products. Joining and
+    counting before the sort did it for every matching row: a filtered page (a regency, the
+    "trained" stage) at 100,000 IKM took 70-240 ms instead of 15-25 ms."""
     as_of = as_of or clock.today()
     total = session.execute(_filtered(select(func.count(Ikm.id)), filters, as_of)).scalar_one()
+    page = max(1, page)
+    offset = (page - 1) * page_size
+    if offset >= total:  # nothing on this page (the query would find no row either)
+        return [], total
+    ids = (_filtered(select(Ikm.id), filters, as_of).order_by(Ikm.id.desc())
+           .limit(page_size).offset(offset))
     products = (select(func.count(Product.id)).where(Product.ikm_id == Ikm.id,
                                                      Product.deleted_at.is_(None))
                 .correlate(Ikm).scalar_subquery())
-    query = _filtered(
-        select(Ikm.id, Ikm.version, *[getattr(Ikm, c) for c in GRID_COLUMNS],
-               Ikm.kabupaten_code, Kabupaten.name.label("kabupaten"),
-               Kecamatan.name.label("kecamatan"), Desa.name.label("desa"),
-               Ikm.cohort_id, Cohort.name.label("cohort"), products.label("products"))
-        .join(Kabupaten, Kabupaten.code == Ikm.kabupaten_code)
-        .join(Kecamatan, Kecamatan.code == Ikm.kecamatan_code)
-        .outerjoin(Desa, Desa.code == Ikm.desa_code)
-        .outerjoin(Cohort, Cohort.id == Ikm.cohort_id), filters, as_of)
-    page = max(1, page)
-    rows = session.execute(query.order_by(Ikm.id.desc()).limit(page_size)
-                           .offset((page - 1) * page_size))
-    return [dict(r._mapping) for r in rows], total
+    query = (select(Ikm.id, Ikm.version, *[getattr(Ikm, c) for c in GRID_COLUMNS],
+                    Ikm.kabupaten_code, Kabupaten.name.label("kabupaten"),
+                    Kecamatan.name.label("kecamatan"), Desa.name.label("desa"),
+                    Ikm.cohort_id, Cohort.name.label("cohort"), products.label("products"))
+             .join(Kabupaten, Kabupaten.code == Ikm.kabupaten_code)
+             .join(Kecamatan, Kecamatan.code == Ikm.kecamatan_code)
+             .outerjoin(Desa, Desa.code == Ikm.desa_code)
+             .outerjoin(Cohort, Cohort.id == Ikm.cohort_id)
+             .where(Ikm.id.in_(ids.scalar_subquery()))
+             .order_by(Ikm.id.desc()))
+    return [dict(r._mapping) for r in session.execute(query)], total
 
 
 def latest_financials(session: Session, ikm_id: int) -> dict | None:

@@ -163,3 +163,22 @@ def test_a_viewers_export_uploaded_by_staff_overwrites_nothing(session, owners):
     again = session.execute(select(Ikm.id, Ikm.phone, Ikm.nib, Ikm.address)
                             .order_by(Ikm.id)).all()
     assert [dict(r._mapping) for r in again] == owners
+
+
+def test_a_reader_without_a_need_to_know_finds_an_nib_only_in_full(session, admin_actor):
+    """Issue 9: a masked NIB could be recovered digit by digit through the list's search."""
+    from services.ikm import IkmFilter, create_ikm, list_ikm
+
+    made = create_ikm(session, actor=admin_actor, data={
+        "name": "Kerupuk Rahasia", "nib": "3529111122223", "kabupaten_code": "35.29",
+        "kecamatan_code": "35.29.01"})
+    session.flush()
+
+    def found(search: str, whole: bool) -> list[int]:
+        return [r["id"] for r in list_ikm(session, filters=IkmFilter(
+            search=search, nib_whole_only=whole))[0]]
+
+    assert found("352911", whole=False) == [made.id]  # staff: any part of an NIB
+    assert found("352911", whole=True) == []  # a viewer: a part reveals nothing
+    assert found("3529111122223", whole=True) == [made.id]  # the whole NIB, as on paper
+    assert found("Rahasia", whole=True) == [made.id]  # names are searched as before
