@@ -206,17 +206,15 @@ def draw_list() -> list[dict]:
         # `and edited`: a double click's second press arrives after the save, on a fresh grid
         save = bar.button(t("qe.grid_save_top"), type="primary", disabled=not edited,
                           key="ikm_grid_save", icon=":material/save:") and bool(edited)
-    if bar.button(t("ikm.grid_reload"), key="ikm_grid_reload", icon=":material/refresh:",
-                  help=t("ikm.grid_reload_help")):
-        st.session_state["ikm_grid_reload_asked"] = True
-        st.rerun()
-    if bar.button("‹", key="ikm_prev", disabled=page <= 1, help=t("ikm.page_prev")):
-        st.session_state["ikm_page"] = page - 1
-        st.rerun()
+    # Callbacks set the state before the run the click starts: one run per click, not two.
+    bar.button(t("ikm.grid_reload"), key="ikm_grid_reload", icon=":material/refresh:",
+               help=t("ikm.grid_reload_help"),
+               on_click=lambda: st.session_state.update(ikm_grid_reload_asked=True))
+    bar.button("‹", key="ikm_prev", disabled=page <= 1, help=t("ikm.page_prev"),
+               on_click=lambda: st.session_state.update(ikm_page=page - 1))
     bar.caption(f"{page} / {pages}", width="content")
-    if bar.button("›", key="ikm_next", disabled=page >= pages, help=t("ikm.page_next")):
-        st.session_state["ikm_page"] = page + 1
-        st.rerun()
+    bar.button("›", key="ikm_next", disabled=page >= pages, help=t("ikm.page_next"),
+               on_click=lambda: st.session_state.update(ikm_page=page + 1))
     if may_write and not frame.empty:
         st.caption(t("ikm.grid_hint", count=len(edited)))
     if pending and grid["data_version"] != version_now:

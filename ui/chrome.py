@@ -27,18 +27,24 @@ def demo_badge(demo: bool) -> None:
 
 
 def language_switch(ctx: AppContext, user: User | None, key: str = "lang_switch") -> None:
-    """Bahasa Indonesia / English; a logged-in user's choice is remembered."""
+    """Bahasa Indonesia / English; a logged-in user's choice is remembered. The choice is taken
+    in the widget's callback, before the run the click starts: one run, already in the new
+    language."""
     current = st.session_state.get("lang", "id")
-    choice = st.segmented_control(t("app.language"), options=list(LANGUAGES),
-                                  format_func=lambda code: code.upper(), default=current,
-                                  key=key, selection_mode="single")
-    if choice and choice != current:
+
+    def chosen() -> None:
+        choice = st.session_state.get(key)
+        if not choice or choice == st.session_state.get("lang", "id"):
+            return
         st.session_state["lang"] = choice
         st.session_state["_lang_touched"] = True
         if user is not None:
             run_write(ctx.engine, lambda s: auth.set_language(
                 s, actor=auth.actor_of(user), language=choice))
-        st.rerun()
+
+    st.segmented_control(t("app.language"), options=list(LANGUAGES),
+                         format_func=lambda code: code.upper(), default=current,
+                         key=key, selection_mode="single", on_change=chosen)
 
 
 def sidebar(ctx: AppContext, user: User) -> bool:

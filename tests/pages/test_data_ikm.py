@@ -368,8 +368,7 @@ def test_filters_page_and_tab_survive_leaving_the_page_and_switching_language(de
     assert at.selectbox(key="ikm_f_kab").value == "35.27"
     assert at.caption[0].value == counted  # the same rows, the same page
     open_tab(at, "detail")
-    at.session_state["lang_switch"] = "en"  # the sidebar's language switch
-    at.run()
+    at.button_group(key="lang_switch").set_value("en").run()  # the sidebar's language switch
     assert not at.exception
     assert at.session_state["ikm_tab_id"] == "detail"
     assert {"List and edit", "Detail", "Add an IKM"} <= {tab.label for tab in at.tabs}
