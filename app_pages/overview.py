@@ -13,6 +13,10 @@ ctx = context()
 today = today_wib()
 rows = cached(ctx, overview.funnel_by_kabupaten, as_of=today)
 total = overview.totals(rows)
+# Each tile's change against the same day one quarter earlier (stages come from dated facts,
+# so the programme as it stood then is counted the same way).
+earlier = overview.quarter_before(today)
+before = overview.totals(cached(ctx, overview.funnel_by_kabupaten, as_of=earlier))
 
 st.title(t("overview.title"))
 st.caption(t("overview.as_of", date=fmt_date(today)))
@@ -31,8 +35,13 @@ tiles = [
 ]
 for column, (key, value, note) in zip(st.columns(len(tiles)), tiles, strict=True):
     # "dilatih" is services.overview.trained, the count the Cohorts page shows too
+    stage = key.removeprefix("overview.")
+    change = value - before[stage]
+    helps = [t("pipeline.trained_help")] if key == "overview.trained" else []
+    helps.append(t("overview.delta_help", date=fmt_date(earlier)))
     column.metric(t(key), f"{value:,}".replace(",", "."),
-                  help=t("pipeline.trained_help") if key == "overview.trained" else None)
+                  delta=f"{change:+,}".replace(",", ".") if change else None,
+                  help="\n\n".join(helps))
     if note:
         column.caption(note)
 

@@ -115,3 +115,12 @@ def totals(rows: list[dict]) -> dict:
     """The programme-wide sums of `funnel_by_kabupaten` rows (target included)."""
     keys = ("target_ikm", *STAGE_COLUMNS)
     return {k: sum(int(r[k]) for r in rows) for k in keys}
+
+
+def quarter_before(day: date) -> date:
+    """The same day one quarter (three months) earlier; the month's last day when that month is
+    shorter (31 May -> 28 or 29 February)."""
+    import calendar
+
+    year, month = (day.year, day.month - 3) if day.month > 3 else (day.year - 1, day.month + 9)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -66,6 +66,7 @@ input:disabled, textarea:disabled {{
   font-size: var(--ikm-small); white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; }}
 [data-testid="stMetricValue"] {{ font-size: 2rem; }}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{ font-size: var(--ikm-small); }}
 [data-testid="stTooltipContent"], [data-testid="stTooltipContent"] * {{
   font-size: var(--ikm-small) !important; }}
 </style>

@@ -79,3 +79,14 @@ def test_a_chart_renders_to_png_and_svg_on_the_server():
     assert wide[0] >= 2 * width - 2
     svg = to_svg(chart)
     assert svg.lstrip().startswith("<svg") and all(r["name"] in svg for r in ROWS)
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    ("2026-06-15", "2026-03-15"), ("2026-02-10", "2025-11-10"), ("2026-05-31", "2026-02-28"),
+    ("2028-05-31", "2028-02-29"), ("2026-12-31", "2026-09-30"), ("2027-01-01", "2026-10-01")])
+def test_one_quarter_earlier_is_the_same_day_or_the_months_last(day, expected):
+    from datetime import date
+
+    from services.overview import quarter_before
+
+    assert quarter_before(date.fromisoformat(day)) == date.fromisoformat(expected)
