@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from services import overview
+from services.charts import funnel_chart, funnel_summary
 from ui.data import cached
 from ui.format import fmt_date, today_wib
 from ui.i18n import t
@@ -44,6 +45,19 @@ for column, (key, value, note) in zip(st.columns(len(tiles)), tiles, strict=True
                   help="\n\n".join(helps))
     if note:
         column.caption(note)
+
+# The funnel of each regency against its target, above the fold next to the tiles (issue 10).
+if total["registered"]:
+    stage_labels = {s: t(f"col.{s}") for s in overview.STAGE_COLUMNS}
+    summary = funnel_summary(rows, stage_labels=stage_labels,
+                             template=t("overview.funnel_line"))
+    st.markdown(f"**{t('overview.funnel')}**")
+    st.altair_chart(
+        funnel_chart(rows, stage_labels=stage_labels, width=190, height=150, label_size=16,
+                     texts={k: t(f"chart.{k}") for k in ("count", "stage", "kabupaten",
+                                                         "target", "of_target", "conversion")}
+                     | {"title": ""}),
+        theme=None, width="content", alt=" ".join(summary))
 
 st.subheader(t("overview.per_kabupaten"))
 table = pd.DataFrame(rows)

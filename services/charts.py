@@ -52,7 +52,8 @@ def funnel_frame(rows: Sequence[Mapping], stage_labels: Mapping[str, str]) -> pd
 
 
 def funnel_chart(rows: Sequence[Mapping], *, stage_labels: Mapping[str, str],
-                 texts: Mapping[str, str], width: int = 220, height: int = 180) -> alt.Chart:
+                 texts: Mapping[str, str], width: int = 220, height: int = 180,
+                 label_size: int = 12) -> alt.Chart:
     """Small multiples: one panel per regency, a bar per stage (registered → exporting) and the
     regency's target drawn as a rule. `texts` names the axes and tooltips: keys "count",
     "stage", "kabupaten", "target", "of_target", "conversion", "title"."""
@@ -66,7 +67,7 @@ def funnel_chart(rows: Sequence[Mapping], *, stage_labels: Mapping[str, str],
                alt.Tooltip("conversion:Q", title=texts["conversion"], format=".0%")]
     bars = alt.Chart().mark_bar().encode(
         x=alt.X("stage_label:N", sort=order, title=None,
-                axis=alt.Axis(labelAngle=-40, labelLimit=120)),
+                axis=alt.Axis(labelAngle=-40, labelLimit=170)),
         y=alt.Y("count:Q", title=texts["count"]),
         color=alt.value(BAR), tooltip=tooltip)
     target = alt.Chart().mark_rule(color=TARGET_COLOUR, strokeDash=[6, 3],
@@ -78,13 +79,15 @@ def funnel_chart(rows: Sequence[Mapping], *, stage_labels: Mapping[str, str],
             .properties(width=width, height=height)
             .facet(facet=alt.Facet("kabupaten:N", title=None,
                                    sort=[row["name"] for row in rows],
-                                   header=alt.Header(labelFontSize=14, labelFont=FONT)),
+                                   header=alt.Header(labelFontSize=label_size + 2,
+                                                     labelFont=FONT,
+                                                     labelColor=TARGET_COLOUR)),
                    columns=4)
             .properties(title=texts["title"])
             .configure(font=FONT)
-            .configure_axis(labelFontSize=12, titleFontSize=13, labelColor=TARGET_COLOUR,
-                            titleColor=TARGET_COLOUR)
-            .configure_title(fontSize=16, color=TARGET_COLOUR))
+            .configure_axis(labelFontSize=label_size, titleFontSize=label_size + 1,
+                            labelColor=TARGET_COLOUR, titleColor=TARGET_COLOUR)
+            .configure_title(fontSize=label_size + 4, color=TARGET_COLOUR))
 
 
 def funnel_summary(rows: Sequence[Mapping], *, stage_labels: Mapping[str, str],

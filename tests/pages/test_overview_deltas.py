@@ -32,3 +32,19 @@ def test_each_tile_shows_its_change_since_one_quarter_earlier(app_as):
     assert checked == len(TILES), sorted(shown)
     assert any(now[s] != then[s] for s in TILES.values())  # the demo programme moved meanwhile
     assert quarter_before(today).strftime("%d-%m-%Y") in shown["IKM terdaftar"].help
+
+
+def test_the_funnel_chart_is_drawn_with_a_text_alternative(app_as):
+    import json
+
+    at = app_as("tamu")
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["facet"]["sort"] == ["Bangkalan", "Sampang", "Pamekasan", "Sumenep"]
+    with Session(get_engine()) as s:
+        rows = funnel_by_kabupaten(s, as_of=clock.today())
+    datasets = json.dumps(spec.get("datasets", {})) + str(charts[0].proto.datasets)
+    assert all(r["name"] in datasets for r in rows)
+    alt_text = charts[0].proto.alt if hasattr(charts[0].proto, "alt") else ""
+    assert all(f"{r['name']}: {r['registered']} dari target" in alt_text for r in rows)
