@@ -106,10 +106,14 @@ def list_page(filters: svc.IkmFilter, page_size: int) -> tuple[list[dict], int, 
     if st.session_state.get("ikm_last_filters") != filters:
         st.session_state["ikm_last_filters"] = filters
         st.session_state["ikm_page"] = 1
-    total = cached(ctx, svc.list_ikm, filters=filters, page=1, page_size=1)[1]
-    pages = max(1, -(-total // page_size))
-    page = min(st.session_state.get("ikm_page", 1), pages)
+    # One query for the kept page and the total; a second only when the page is past the end
+    # (the list shrank since), for the last page there is.
+    page = max(1, st.session_state.get("ikm_page", 1))
     rows, total = cached(ctx, svc.list_ikm, filters=filters, page=page, page_size=page_size)
+    pages = max(1, -(-total // page_size))
+    if page > pages:
+        page = pages
+        rows, total = cached(ctx, svc.list_ikm, filters=filters, page=page, page_size=page_size)
     return mask_rows(rows, actor), total, page, pages  # phone, NIB, address: need-to-know
 
 
